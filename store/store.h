@@ -1,0 +1,160 @@
+// Store: typed access to dokkud's SQLite state (schema/). Every operation is one transaction;
+// every write that changes desired state bumps apps.generation and appends to `changes` in that
+// same transaction. Validation of user input lives here, so nothing invalid reaches the database.
+// A Store is one connection: use it from one thread at a time (open one Store per thread).
+#pragma once
+
+#include <cstdint>
+#include <map>
+#include <memory>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "store/clock.h"
+#include "store/status.h"
+#include "store/types.h"
+
+namespace SQLite {
+class Database;
+}
+
+namespace dokku {
+
+// The database file under a state dir, and the default state dir ($DOKKU_LIB_ROOT or /var/lib/dokku).
+std::string DefaultStateDir();
+std::string DatabasePath(const std::string& state_dir);
+
+class Store {
+ public:
+  // Opens (creating with dir 0700 / file 0600) `path`, or an in-memory database for ":memory:",
+  // and applies pending migrations. Refuses a database written by a newer version.
+  static StatusOr<std::unique_ptr<Store>> Open(const std::string& path,
+                                               const Clock* clock = RealClock::Get());
+  // Opens $state_dir/dokku.db, creating the directory.
+  static StatusOr<std::unique_ptr<Store>> OpenStateDir(const std::string& state_dir,
+                                                       const Clock* clock = RealClock::Get());
+  ~Store();
+  Store(const Store&) = delete;
+  Store& operator=(const Store&) = delete;
+
+  int SchemaVersion();
+
+  // ---- apps (desired) ----
+  Status CreateApp(const std::string& app);
+  // Marks the app for deletion: it disappears from every command at once; dokkud removes its
+  // containers and then the row. Returns the new generation.
+  StatusOr<int64_t> DestroyApp(const std::string& app);
+  // NotFound("App <app> does not exist") for unknown or deleting apps.
+  StatusOr<App> GetApp(const std::string& app);
+  // Includes apps being deleted only when include_deleting.
+  StatusOr<std::vector<App>> ListApps(bool include_deleting = false);
+  Status RequireApp(const std::string& app);  // NotFound unless the app exists and is not deleting
+
+  // ---- formation ----
+  StatusOr<std::vector<FormationEntry>> GetFormation(const std::string& app);
+  // Validates every (proctype, count) first and changes nothing on any error. Rules: counts
+  // 0..1000; DOKKU_SCALE in the desired release forbids scaling; with a Procfile, a type it lacks
+  // cannot get a count > 0. skip_deploy keeps running types at their current count (held).
+  // Returns the new generation.
+  StatusOr<int64_t> SetScale(const std::string& app,
+                             const std::vector<std::pair<std::string, int>>& counts,
+                             bool skip_deploy);
+  // ps:restart: bumps restart_generation of `proctype` (empty: all types). Returns generation.
+  StatusOr<int64_t> Restart(const std::string& app, const std::string& proctype);
+  // ps:start / ps:stop (stop also sets ps restore=false, start sets it true).
+  StatusOr<int64_t> SetRunning(const std::string& app, bool running);
+
+  // ---- properties ----
+  // `app` is an app name or kGlobal. Empty value unsets. Validates plugin/key/value.
+  // Returns the new generation of the app (0 for global).
+  StatusOr<int64_t> SetProperty(const std::string& plugin, const std::string& app,
+                                const std::string& key, const std::string& value);
+  // "" when unset.
+  StatusOr<std::string> GetProperty(const std::string& plugin, const std::string& app,
+                                    const std::string& key);
+  // App value, else global value, else `fallback`.
+  StatusOr<std::string> ComputedProperty(const std::string& plugin, const std::string& app,
+                                         const std::string& key, const std::string& fallback);
+  StatusOr<std::map<std::string, std::string>> GetProperties(const std::string& plugin,
+                                                             const std::string& app);
+  // checks:disable / enable / skip. kind: "disable" | "enable" | "skip". Empty list = all.
+  StatusOr<int64_t> SetChecksMode(const std::string& app, const std::string& kind,
+                                  const std::vector<std::string>& proctypes);
+
+  // ---- releases ----
+  // tags:deploy / ps:rebuild: a new pending release of dokku/<app>:<tag>; the app's desired release.
+  StatusOr<Release> CreateRelease(const std::string& app, const std::string& tag,
+                                  const std::string& trigger);
+  // releases:rollback: a new prepared release reusing release `number`'s image id and files
+  // (number 0: the last live release before the current one).
+  StatusOr<Release> CreateRollback(const std::string& app, int64_t number);
+  StatusOr<Release> GetRelease(int64_t id);
+  StatusOr<std::vector<Release>> ListReleases(const std::string& app);
+  // ps:rebuild: a new pending release of the current release's tag. NotFound if never deployed.
+  StatusOr<Release> Rebuild(const std::string& app);
+
+  // ---- tags ----
+  StatusOr<int64_t> RequestTagOp(const std::string& app, const std::string& op,
+                                 const std::string& tag);
+  StatusOr<std::vector<TagOp>> PendingTagOps(const std::string& app);
+  StatusOr<TagOp> GetTagOp(int64_t id);
+  Status FinishTagOp(int64_t id, bool ok, const std::string& error);
+  StatusOr<std::vector<ImageTag>> ListImages(const std::string& app);
+  Status ReplaceImages(const std::string& app, const std::vector<ImageTag>& tags);
+
+  // ---- requests (checks:run) ----
+  StatusOr<int64_t> CreateRequest(const std::string& app, const std::string& kind,
+                                  const std::string& args);
+  StatusOr<std::vector<Request>> PendingRequests(const std::string& app);
+  StatusOr<Request> GetRequest(int64_t id);
+  Status FinishRequest(int64_t id, bool ok, const std::string& result);
+
+  // ---- observed state (dokkud) ----
+  // Replaces the observed containers of `app` with `containers`.
+  Status ReplaceContainers(const std::string& app, const std::vector<ObservedContainer>& cs);
+  StatusOr<std::vector<ObservedContainer>> ListContainers(const std::string& app);
+  // Marks `generation` as applied with outcome `error` ("" = success). Never moves backwards.
+  Status SetObserved(const std::string& app, int64_t generation, const std::string& error);
+  Status UpdateRelease(const Release& release);  // status, error, image_id, files, updated_at
+  Status SetCurrentRelease(const std::string& app, std::optional<int64_t> release_id);
+  // The daemon points the app back at its last live release after a failure (no generation bump).
+  Status SetDesiredRelease(const std::string& app, std::optional<int64_t> release_id);
+  // Formation rewrite by a deploy (DOKKU_SCALE, Procfile types). No generation bump.
+  Status ApplyDeployFormation(const std::string& app, const std::vector<FormationEntry>& f);
+  // Deletes the app row and everything that cascades from it (after its containers are gone).
+  Status PurgeApp(const std::string& app);
+
+  Status AddRetirement(const std::string& container_id, const std::string& app,
+                       int64_t retire_at_ms);
+  Status RemoveRetirement(const std::string& container_id);
+  StatusOr<std::vector<Retirement>> ListRetirements();
+
+  // ---- events ----
+  Status AppendEvent(const std::string& app, const std::string& level, const std::string& text);
+  StatusOr<std::vector<Event>> EventsAfter(const std::string& app, int64_t after_id);
+  StatusOr<int64_t> LastEventId();
+
+  // ---- change feed and heartbeat ----
+  StatusOr<std::vector<std::pair<int64_t, std::string>>> ChangesAfter(int64_t seq);
+  StatusOr<int64_t> LastChangeSeq();
+  // Cheap: SQLite's data_version, which moves when another connection commits.
+  StatusOr<int64_t> DataVersion();
+  Status Heartbeat(int pid, const std::string& version, int64_t started_at_ms);
+  // Milliseconds since the last heartbeat, or nullopt if no daemon ever ran.
+  StatusOr<std::optional<int64_t>> HeartbeatAgeMs();
+
+  // For tests and benchmarks.
+  SQLite::Database& db() { return *db_; }
+
+ private:
+  Store(std::unique_ptr<SQLite::Database> db, const Clock* clock);
+  Status Migrate();
+  // Bumps generation and records a change; must run inside a write transaction.
+  int64_t BumpGeneration(const std::string& app);
+
+  std::unique_ptr<SQLite::Database> db_;
+  const Clock* clock_;
+};
+
+}  // namespace dokku
