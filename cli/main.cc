@@ -1,1 +1,10 @@
-int main() { return 0; }
+// dokku: Dokku's command line over dokkud's state store.
+#include <iostream>
+
+#include "cli/cli.h"
+
+int main(int argc, char** argv) {
+  dokku::CliEnv env;
+  env.vars = dokku::ProcessEnvironment();
+  return dokku::RunCli({argv + 1, argv + argc}, {&std::cin, &std::cout, &std::cerr}, env);
+}

@@ -50,6 +50,7 @@ CREATE TABLE releases (
   procfile    TEXT,                        -- NULL: the image has no Procfile
   checks      TEXT,                        -- NULL: no CHECKS file
   dokku_scale TEXT,                        -- NULL: no DOKKU_SCALE file
+  proctypes   TEXT,                        -- Procfile types, comma-separated; NULL: no Procfile
   status      TEXT NOT NULL DEFAULT 'pending',
   error       TEXT NOT NULL DEFAULT '',
   trigger     TEXT NOT NULL DEFAULT '',    -- which command asked for it
@@ -146,3 +147,11 @@ CREATE TABLE daemon (
   started_at INTEGER NOT NULL,
   heartbeat INTEGER NOT NULL                -- unix ms
 );
+
+-- Facts about this state database. store_id labels every container this store's dokkud creates,
+-- so two dokkud instances on one Docker engine never touch each other's containers.
+CREATE TABLE meta (
+  key   TEXT PRIMARY KEY,
+  value TEXT NOT NULL
+);
+INSERT INTO meta (key, value) VALUES ('store_id', lower(hex(randomblob(6))));

@@ -39,6 +39,8 @@ class Store {
   Store& operator=(const Store&) = delete;
 
   int SchemaVersion();
+  // A random id made when the database was created; dokkud labels its containers with it.
+  StatusOr<std::string> StoreId();
 
   // ---- apps (desired) ----
   Status CreateApp(const std::string& app);
@@ -49,7 +51,9 @@ class Store {
   StatusOr<App> GetApp(const std::string& app);
   // Includes apps being deleted only when include_deleting.
   StatusOr<std::vector<App>> ListApps(bool include_deleting = false);
-  Status RequireApp(const std::string& app);  // NotFound unless the app exists and is not deleting
+  Status RequireApp(const std::string& app);
+  // The app row whatever its state (deleting included); nullopt when there is none.
+  StatusOr<std::optional<App>> FindApp(const std::string& app);  // NotFound unless the app exists and is not deleting
 
   // ---- formation ----
   StatusOr<std::vector<FormationEntry>> GetFormation(const std::string& app);
@@ -120,8 +124,13 @@ class Store {
   Status SetCurrentRelease(const std::string& app, std::optional<int64_t> release_id);
   // The daemon points the app back at its last live release after a failure (no generation bump).
   Status SetDesiredRelease(const std::string& app, std::optional<int64_t> release_id);
-  // Formation rewrite by a deploy (DOKKU_SCALE, Procfile types). No generation bump.
-  Status ApplyDeployFormation(const std::string& app, const std::vector<FormationEntry>& f);
+  // A release went live: merge its files into the formation in one transaction (no generation
+  // bump). DOKKU_SCALE entries set those quantities (and every other type to 0); Procfile types
+  // missing from the formation are added at 0; types the Procfile lacks are dropped when their
+  // quantity is 0. Quantities written concurrently by ps:scale are never lost otherwise.
+  Status MergeDeployFormation(
+      const std::string& app, const std::optional<std::vector<std::string>>& proctypes,
+      const std::optional<std::vector<std::pair<std::string, int>>>& dokku_scale);
   // Deletes the app row and everything that cascades from it (after its containers are gone).
   Status PurgeApp(const std::string& app);
 

@@ -41,6 +41,8 @@ struct Release {
   std::optional<std::string> procfile;
   std::optional<std::string> checks;
   std::optional<std::string> dokku_scale;
+  // The Procfile's process types (set when prepared); nullopt: no Procfile.
+  std::optional<std::vector<std::string>> proctypes;
   std::string status;  // pending | prepared | rolling | live | failed | superseded
   std::string error;
   std::string trigger;

@@ -1,0 +1,36 @@
+#include "cli/app_view.h"
+
+#include <optional>
+
+namespace dokku {
+
+StatusOr<AppView> LoadAppView(Store& store, const std::string& name) {
+  AppView view;
+  StatusOr<App> app = store.GetApp(name);
+  if (!app.ok()) return app.status();
+  view.app = *app;
+  StatusOr<std::vector<ObservedContainer>> containers = store.ListContainers(name);
+  if (!containers.ok()) return containers.status();
+  view.containers = *containers;
+  size_t running = 0;
+  for (const ObservedContainer& c : view.containers) {
+    if (c.role != "live") continue;
+    view.live.push_back(c);
+    if (c.state == "running") ++running;
+  }
+  view.deployed = view.app.current_release.has_value() || !view.containers.empty();
+  if (running > 0) view.running = running == view.live.size() ? "true" : "mixed";
+  // The same release the store consults for ps:scale: the desired one once dokkud has read
+  // its files, else the live one.
+  for (const std::optional<int64_t>& id : {view.app.desired_release, view.app.current_release}) {
+    if (!id) continue;
+    StatusOr<Release> r = store.GetRelease(*id);
+    if (r.ok() && r->status != "pending") {
+      view.can_scale = !r->dokku_scale.has_value();
+      break;
+    }
+  }
+  return view;
+}
+
+}  // namespace dokku

@@ -1,0 +1,106 @@
+// RunCli: global flags, then dispatch to the command table.
+#include "cli/cli.h"
+
+#include <exception>
+#include <iostream>
+
+#include "cli/commands.h"
+#include "cli/flags.h"
+
+extern char** environ;
+
+namespace dokku {
+namespace {
+
+bool WantsHelp(const Args& args) {
+  for (const std::string& a : args) {
+    if (a == "--") return false;
+    if (a == "--help" || a == "-h") return true;
+  }
+  return false;
+}
+
+int UnknownCommand(Context& ctx, const std::string& name) {
+  ctx.Warn("`" + name + "` is not a dokku command.");
+  return ctx.Fail("See `dokku help` for a list of available commands.");
+}
+
+int Dispatch(Context& ctx, const std::vector<std::string>& args) {
+  size_t i = 0;
+  for (; i < args.size(); ++i) {
+    const std::string& a = args[i];
+    if (a == "--quiet") {
+      ctx.quiet = true;
+    } else if (a == "--detach") {
+      ctx.detach = true;
+    } else if (a == "--force") {
+      ctx.force = true;
+    } else if (a == "--trace") {
+      // Accepted for compatibility; dokku has no shell trace to turn on.
+    } else {
+      break;
+    }
+  }
+  if (i == args.size()) {
+    PrintGlobalHelp(ctx, false);
+    return kExitOk;
+  }
+  const std::string& name = args[i];
+  Args rest(args.begin() + static_cast<std::ptrdiff_t>(i) + 1, args.end());
+  if (name == "help" || name == "--help" || name == "-h") {
+    PrintGlobalHelp(ctx, !rest.empty() && rest[0] == "--all");
+    return kExitOk;
+  }
+  if (name == "version" || name == "--version" || name == "-v") {
+    ctx.Raw("dokkud " DOKKUD_VERSION);
+    return kExitOk;
+  }
+  if (name.size() > 5 && name.compare(name.size() - 5, 5, ":help") == 0) {
+    if (const Topic* topic = FindTopic(name.substr(0, name.size() - 5))) {
+      PrintTopicHelp(ctx, *topic);
+      return kExitOk;
+    }
+  }
+  const Command* command = FindCommand(name);
+  if (const Topic* topic = FindTopic(name)) {
+    if (!command || rest.empty() || rest[0] == "--help" || rest[0] == "-h") {
+      PrintTopicHelp(ctx, *topic);
+      return kExitOk;
+    }
+  }
+  if (!command) return UnknownCommand(ctx, name);
+  if (WantsHelp(rest)) {
+    PrintCommandHelp(ctx, *command);
+    return kExitOk;
+  }
+  ctx.command = command;
+  return command->run(ctx, rest);
+}
+
+}  // namespace
+
+int RunCli(const std::vector<std::string>& args, const CliIo& io, const CliEnv& env) {
+  Context ctx(io, env);
+  int rc = kExitError;
+  try {
+    rc = Dispatch(ctx, args);
+  } catch (const std::exception& e) {
+    // Nothing below should throw; this is the last edge before the process exits.
+    rc = ctx.Fail(std::string("internal error: ") + e.what());
+  }
+  ctx.out().flush();
+  ctx.err().flush();
+  return rc;
+}
+
+std::map<std::string, std::string> ProcessEnvironment() {
+  std::map<std::string, std::string> vars;
+  for (char** e = environ; e && *e; ++e) {
+    std::string entry(*e);
+    size_t eq = entry.find('=');
+    if (eq != std::string::npos) vars[entry.substr(0, eq)] = entry.substr(eq + 1);
+  }
+  return vars;
+}
+
+}  // namespace dokku

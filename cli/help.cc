@@ -1,0 +1,82 @@
+// Help output and the topic table.
+#include <ostream>
+
+#include "cli/commands.h"
+#include "cli/format.h"
+
+namespace dokku {
+
+const std::vector<Topic>& Topics() {
+  static const std::vector<Topic> topics = {
+      {"apps", "Manage apps", AppsCommands()},
+      {"checks", "Manage zero-downtime settings", ChecksCommands()},
+      {"domains", "Manage vhost domains used by the Dokku proxy", DomainsCommands()},
+      {"ps", "Manage app processes", PsCommands()},
+      {"releases", "Manage app releases and roll back to an earlier one", ReleasesCommands()},
+      {"tags", "Manage docker image tags", TagsCommands()},
+  };
+  return topics;
+}
+
+const Topic* FindTopic(std::string_view name) {
+  for (const Topic& t : Topics()) {
+    if (t.name == name) return &t;
+  }
+  return nullptr;
+}
+
+const Command* FindCommand(std::string_view name) {
+  for (const Topic& t : Topics()) {
+    for (const Command& c : t.commands) {
+      if (c.name == name) return &c;
+    }
+  }
+  return nullptr;
+}
+
+namespace {
+
+std::vector<std::pair<std::string, std::string>> CommandRows(const Topic& topic) {
+  std::vector<std::pair<std::string, std::string>> rows;
+  for (const Command& c : topic.commands) {
+    if (!c.hidden) rows.emplace_back(std::string(c.usage), std::string(c.help));
+  }
+  return rows;
+}
+
+}  // namespace
+
+void PrintTopicHelp(Context& ctx, const Topic& topic) {
+  std::ostream& os = ctx.out();
+  os << "Usage: dokku " << topic.name << "[:COMMAND]\n\n"
+     << topic.description << "\n\nAdditional commands:\n";
+  PrintColumns(os, CommandRows(topic));
+}
+
+void PrintCommandHelp(Context& ctx, const Command& command) {
+  ctx.out() << "Usage: dokku " << command.usage << "\n\n" << command.help << '\n';
+}
+
+void PrintGlobalHelp(Context& ctx, bool all) {
+  std::ostream& os = ctx.out();
+  os << "Usage: dokku [--quiet|--trace|--force|--detach] COMMAND <app> [command-specific-options]\n"
+        "\n"
+        "Primary help options, type \"dokku COMMAND:help\" for more details, or dokku help --all "
+        "to see all commands.\n"
+        "\n"
+        "Commands:\n"
+        "\n";
+  std::vector<std::pair<std::string, std::string>> rows;
+  for (const Topic& t : Topics()) {
+    if (all) {
+      for (auto& row : CommandRows(t)) rows.push_back(std::move(row));
+    } else {
+      rows.emplace_back(std::string(t.name), std::string(t.description));
+    }
+  }
+  rows.emplace_back("help", "Print the list of commands");
+  rows.emplace_back("version", "Print dokkud's version");
+  PrintColumns(os, rows);
+}
+
+}  // namespace dokku

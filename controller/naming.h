@@ -1,0 +1,39 @@
+// Container names and labels. Names follow Dokku: live `<app>.<proc>.<n>`, a new container under
+// test `<app>.<proc>.<n>.upcoming-<suffix>`, an old one waiting for retirement
+// `<app>.<proc>.<n>.<unix-ts>`. A container's role is read back from its name.
+#pragma once
+
+#include <cstdint>
+#include <map>
+#include <string>
+
+namespace dokku {
+
+inline constexpr char kLabelApp[] = "com.dokku.app-name";
+inline constexpr char kLabelProcType[] = "com.dokku.process-type";
+inline constexpr char kLabelDyno[] = "com.dokku.dyno";
+inline constexpr char kLabelContainerType[] = "com.dokku.container-type";
+inline constexpr char kLabelRelease[] = "com.dokku.release";
+inline constexpr char kLabelSpecHash[] = "com.dokku.spec-hash";
+inline constexpr char kLabelRole[] = "com.dokku.role";  // "probe" for image-reading containers
+// Which state database owns the container: dokkud never touches another store's containers.
+inline constexpr char kLabelStore[] = "com.dokkud.store";
+
+enum class ContainerRole { kLive, kUpcoming, kRetiring, kOther };
+
+std::string LiveName(const std::string& app, const std::string& proctype, int index);
+std::string UpcomingName(const std::string& app, const std::string& proctype, int index,
+                         const std::string& suffix);
+std::string RetiringName(const std::string& app, const std::string& proctype, int index,
+                         int64_t unix_seconds);
+ContainerRole RoleFromName(const std::string& name, const std::string& app,
+                           const std::string& proctype, int index);
+const char* RoleName(ContainerRole role);
+
+// Parses the dyno label "<proc>.<n>"; false when malformed.
+bool ParseDyno(const std::string& dyno, std::string* proctype, int* index);
+
+// FNV-1a 64-bit, hex: stable across runs and builds (it is stored in container labels).
+std::string StableHash(const std::string& data);
+
+}  // namespace dokku

@@ -1,0 +1,37 @@
+// Helpers shared by the store's .cc files: exception-to-Status conversion and row mapping.
+#pragma once
+
+#include <SQLiteCpp/SQLiteCpp.h>
+
+#include <exception>
+#include <string>
+
+#include "store/status.h"
+#include "store/types.h"
+
+namespace dokku::internal {
+
+// Converts a SQLite failure into a Status. A busy database after the busy timeout is
+// Unavailable (the caller may retry); anything else is Internal.
+Status FromException(const std::exception& e);
+
+// Runs `fn` (which returns Status or StatusOr<T>), turning any exception into a Status.
+template <typename Fn>
+auto Guard(Fn&& fn) -> decltype(fn()) {
+  try {
+    return fn();
+  } catch (const std::exception& e) {
+    return FromException(e);
+  }
+}
+
+// Columns in the order of kReleaseColumns.
+extern const char kReleaseColumns[];
+Release ReadRelease(SQLite::Statement& q);
+
+std::optional<int64_t> OptionalInt(SQLite::Statement& q, int col);
+std::optional<std::string> OptionalText(SQLite::Statement& q, int col);
+void BindOptional(SQLite::Statement& q, int index, const std::optional<int64_t>& v);
+void BindOptional(SQLite::Statement& q, int index, const std::optional<std::string>& v);
+
+}  // namespace dokku::internal

@@ -1,0 +1,314 @@
+// Store: formation (ps:scale) and properties (ps:set, checks:*, domains:*).
+#include <SQLiteCpp/SQLiteCpp.h>
+#include <fmt/format.h>
+
+#include <algorithm>
+#include <set>
+
+#include "store/store.h"
+#include "store/store_internal.h"
+#include "store/validation.h"
+
+namespace dokku {
+
+using internal::Guard;
+
+namespace {
+
+struct PropertyRule {
+  const char* plugin;
+  const char* key;
+  bool app_scope;
+  bool global_scope;
+  Status (*validate)(const std::string&);
+};
+
+Status ValidateBool(const std::string& v) {
+  if (v == "true" || v == "false") return Status::Ok();
+  return Status::InvalidArgument(fmt::format("Invalid value '{}': expected true or false", v));
+}
+
+Status ValidateProcfilePath(const std::string& v) {
+  bool ok = v.size() <= 255;
+  for (char c : v) {
+    ok = ok && (std::isalnum(static_cast<unsigned char>(c)) || c == '.' || c == '_' || c == '-' ||
+                c == '/');
+  }
+  std::string padded = "/" + v + "/";
+  if (!ok || padded.find("/../") != std::string::npos || padded.find("/./") != std::string::npos) {
+    return Status::InvalidArgument(fmt::format(
+        "Invalid procfile-path '{}': use a relative path of letters, digits, '.', '_', '-' and '/'",
+        v));
+  }
+  return Status::Ok();
+}
+
+Status ValidateStopTimeout(const std::string& v) { return ValidateSeconds(v, 3600); }
+Status ValidateWaitToRetire(const std::string& v) { return ValidateSeconds(v, 86400); }
+Status ValidateDefaultWait(const std::string& v) { return ValidateSeconds(v, 3600); }
+Status ValidateScheduler(const std::string& v) {
+  if (v == "docker-local" || v == "docker-swarm") return Status::Ok();
+  return Status::InvalidArgument(
+      fmt::format("Invalid scheduler '{}': valid schedulers are docker-local, docker-swarm", v));
+}
+
+const PropertyRule kRules[] = {
+    {"ps", "procfile-path", true, true, ValidateProcfilePath},
+    {"ps", "restart-policy", true, true, ValidateRestartPolicy},
+    {"ps", "restore", true, false, ValidateBool},
+    {"ps", "stop-timeout-seconds", true, true, ValidateStopTimeout},
+    {"checks", "wait-to-retire", true, true, ValidateWaitToRetire},
+    {"checks", "default-wait", false, true, ValidateDefaultWait},
+    {"domains", "vhost", false, true, ValidateDomain},
+    {"scheduler", "selected", true, true, ValidateScheduler},
+};
+
+StatusOr<const PropertyRule*> FindRule(const std::string& plugin, const std::string& key) {
+  std::vector<std::string> valid;
+  for (const PropertyRule& r : kRules) {
+    if (plugin != r.plugin) continue;
+    if (key == r.key) return &r;
+    valid.push_back(r.key);
+  }
+  if (valid.empty()) return Status::InvalidArgument(fmt::format("Unknown plugin {}", plugin));
+  std::string list;
+  for (const std::string& k : valid) list += (list.empty() ? "" : ", ") + k;
+  return Status::InvalidArgument(
+      fmt::format("Invalid property specified, valid properties include: {}", list));
+}
+
+std::vector<std::string> SplitList(const std::string& s) {
+  std::vector<std::string> out;
+  size_t start = 0;
+  while (start <= s.size()) {
+    size_t comma = s.find(',', start);
+    if (comma == std::string::npos) comma = s.size();
+    if (comma > start) out.push_back(s.substr(start, comma - start));
+    start = comma + 1;
+  }
+  return out;
+}
+
+std::string JoinList(const std::vector<std::string>& v) {
+  std::string out;
+  for (const std::string& s : v) out += (out.empty() ? "" : ",") + s;
+  return out;
+}
+
+}  // namespace
+
+// The release whose files decide what may be scaled: the desired one once prepared, else the
+// live one.
+static std::optional<Release> GoverningRelease(Store* store, const App& app) {
+  for (const auto& id : {app.desired_release, app.current_release}) {
+    if (!id) continue;
+    StatusOr<Release> r = store->GetRelease(*id);
+    if (r.ok() && r->status != "pending") return *r;
+  }
+  return std::nullopt;
+}
+
+StatusOr<int64_t> Store::SetScale(const std::string& app,
+                                  const std::vector<std::pair<std::string, int>>& counts,
+                                  bool skip_deploy) {
+  StatusOr<App> a = GetApp(app);
+  if (!a.ok()) return a.status();
+  std::vector<std::pair<std::string, int>> unique;
+  for (const auto& [proc, count] : counts) {
+    DOKKU_RETURN_IF_ERROR(ValidateProcessType(proc));
+    if (count < 0 || count > 1000) {
+      return Status::InvalidArgument(fmt::format("Invalid count for process type {}", proc));
+    }
+    bool seen = std::any_of(unique.begin(), unique.end(),
+                            [&](const auto& u) { return u.first == proc; });
+    if (!seen) unique.emplace_back(proc, count);  // Dokku: the first of duplicates wins
+  }
+  std::optional<Release> governing = GoverningRelease(this, *a);
+  if (governing && governing->dokku_scale) {
+    return Status::FailedPrecondition(
+        fmt::format("App {} contains DOKKU_SCALE file and cannot be manually scaled", app));
+  }
+  if (governing && governing->proctypes) {
+    const auto& types = *governing->proctypes;
+    for (const auto& [proc, count] : unique) {
+      if (count != 0 && std::find(types.begin(), types.end(), proc) == types.end()) {
+        return Status::InvalidArgument(
+            fmt::format("{} is not a valid process name to scale up", proc));
+      }
+    }
+  }
+  const bool deployed = a->current_release.has_value();
+  return Guard([&]() -> StatusOr<int64_t> {
+    SQLite::Transaction tx(*db_, SQLite::TransactionBehavior::IMMEDIATE);
+    for (const auto& [proc, count] : unique) {
+      // --skip-deploy on a deployed app: remember what runs now so dokkud leaves it alone.
+      const char* sql =
+          skip_deploy && deployed
+              ? "INSERT INTO formation (app, proctype, quantity, held_quantity) VALUES (?1, ?2, ?3, 0) "
+                "ON CONFLICT DO UPDATE SET held_quantity = COALESCE(held_quantity, quantity), "
+                "quantity = excluded.quantity"
+              : "INSERT INTO formation (app, proctype, quantity) VALUES (?1, ?2, ?3) "
+                "ON CONFLICT DO UPDATE SET quantity = excluded.quantity, held_quantity = NULL";
+      SQLite::Statement up(*db_, sql);
+      up.bind(1, app);
+      up.bind(2, proc);
+      up.bind(3, count);
+      up.exec();
+    }
+    int64_t gen = BumpGeneration(app);
+    tx.commit();
+    return gen;
+  });
+}
+
+StatusOr<int64_t> Store::SetProperty(const std::string& plugin, const std::string& app,
+                                     const std::string& key, const std::string& value) {
+  const bool global = app == kGlobal;
+  if (!global) DOKKU_RETURN_IF_ERROR(RequireApp(app));
+  if (key.empty()) return Status::InvalidArgument("No property specified");
+  StatusOr<const PropertyRule*> rule = FindRule(plugin, key);
+  if (!rule.ok()) return rule.status();
+  if (global && !(*rule)->global_scope) {
+    return Status::InvalidArgument("Property cannot be specified globally");
+  }
+  if (!global && !(*rule)->app_scope) {
+    return Status::InvalidArgument("Property can only be specified globally");
+  }
+  if (!value.empty()) DOKKU_RETURN_IF_ERROR((*rule)->validate(value));
+  return Guard([&]() -> StatusOr<int64_t> {
+    SQLite::Transaction tx(*db_, SQLite::TransactionBehavior::IMMEDIATE);
+    if (value.empty()) {
+      SQLite::Statement del(*db_, "DELETE FROM properties WHERE plugin = ? AND app = ? AND key = ?");
+      del.bind(1, plugin);
+      del.bind(2, app);
+      del.bind(3, key);
+      del.exec();
+    } else {
+      SQLite::Statement up(*db_,
+                           "INSERT INTO properties (plugin, app, key, value) VALUES (?, ?, ?, ?) "
+                           "ON CONFLICT DO UPDATE SET value = excluded.value");
+      up.bind(1, plugin);
+      up.bind(2, app);
+      up.bind(3, key);
+      up.bind(4, value);
+      up.exec();
+    }
+    int64_t gen = 0;
+    if (global) {
+      // A global value can change every app (domains, defaults): let dokkud look at all of them.
+      SQLite::Statement apps(*db_, "SELECT name FROM apps WHERE deleting = 0");
+      std::vector<std::string> names;
+      while (apps.executeStep()) names.push_back(apps.getColumn(0).getString());
+      for (const std::string& n : names) BumpGeneration(n);
+    } else {
+      gen = BumpGeneration(app);
+    }
+    tx.commit();
+    return gen;
+  });
+}
+
+StatusOr<std::string> Store::GetProperty(const std::string& plugin, const std::string& app,
+                                         const std::string& key) {
+  return Guard([&]() -> StatusOr<std::string> {
+    SQLite::Statement q(*db_,
+                        "SELECT value FROM properties WHERE plugin = ? AND app = ? AND key = ?");
+    q.bind(1, plugin);
+    q.bind(2, app);
+    q.bind(3, key);
+    return q.executeStep() ? q.getColumn(0).getString() : std::string();
+  });
+}
+
+StatusOr<std::string> Store::ComputedProperty(const std::string& plugin, const std::string& app,
+                                              const std::string& key, const std::string& fallback) {
+  StatusOr<std::string> v = GetProperty(plugin, app, key);
+  if (!v.ok() || !v->empty()) return v;
+  v = GetProperty(plugin, kGlobal, key);
+  if (!v.ok() || !v->empty()) return v;
+  return fallback;
+}
+
+StatusOr<std::map<std::string, std::string>> Store::GetProperties(const std::string& plugin,
+                                                                  const std::string& app) {
+  return Guard([&]() -> StatusOr<std::map<std::string, std::string>> {
+    SQLite::Statement q(*db_, "SELECT key, value FROM properties WHERE plugin = ? AND app = ?");
+    q.bind(1, plugin);
+    q.bind(2, app);
+    std::map<std::string, std::string> out;
+    while (q.executeStep()) out[q.getColumn(0).getString()] = q.getColumn(1).getString();
+    return out;
+  });
+}
+
+StatusOr<int64_t> Store::SetChecksMode(const std::string& app, const std::string& kind,
+                                       const std::vector<std::string>& proctypes) {
+  DOKKU_RETURN_IF_ERROR(RequireApp(app));
+  if (kind != "disable" && kind != "enable" && kind != "skip") {
+    return Status::InvalidArgument(fmt::format("Unknown checks mode {}", kind));
+  }
+  for (const std::string& p : proctypes) DOKKU_RETURN_IF_ERROR(ValidateProcessType(p));
+  return Guard([&]() -> StatusOr<int64_t> {
+    SQLite::Transaction tx(*db_, SQLite::TransactionBehavior::IMMEDIATE);
+    auto load = [&](const char* key) {
+      SQLite::Statement q(*db_,
+                          "SELECT value FROM properties WHERE plugin = 'checks' AND app = ? AND "
+                          "key = ?");
+      q.bind(1, app);
+      q.bind(2, key);
+      return q.executeStep() ? SplitList(q.getColumn(0).getString()) : std::vector<std::string>{};
+    };
+    auto save = [&](const char* key, const std::vector<std::string>& list) {
+      SQLite::Statement del(*db_,
+                            "DELETE FROM properties WHERE plugin = 'checks' AND app = ? AND key = ?");
+      del.bind(1, app);
+      del.bind(2, key);
+      del.exec();
+      if (list.empty()) return;
+      SQLite::Statement ins(*db_,
+                            "INSERT INTO properties (plugin, app, key, value) "
+                            "VALUES ('checks', ?, ?, ?)");
+      ins.bind(1, app);
+      ins.bind(2, key);
+      ins.bind(3, JoinList(list));
+      ins.exec();
+    };
+    std::vector<std::string> disabled = load("disabled"), skipped = load("skipped");
+    auto erase = [](std::vector<std::string>& v, const std::string& s) {
+      v.erase(std::remove(v.begin(), v.end(), s), v.end());
+    };
+    if (proctypes.empty()) {
+      disabled.clear();
+      skipped.clear();
+      if (kind == "disable") disabled = {"_all_"};
+      if (kind == "skip") skipped = {"_all_"};
+    } else {
+      // Dokku appends a type only if absent, so the lists keep their insertion order.
+      auto append = [](std::vector<std::string>& v, const std::string& s) {
+        if (std::find(v.begin(), v.end(), s) == v.end()) v.push_back(s);
+      };
+      for (const std::string& p : proctypes) {
+        if (kind == "disable") {
+          append(disabled, p);
+          erase(skipped, p);
+        } else if (kind == "skip") {
+          append(skipped, p);
+          erase(disabled, p);
+        } else {
+          erase(disabled, p);
+          erase(skipped, p);
+        }
+      }
+      // Naming types replaces a blanket setting of the same kind, as Dokku does.
+      if (kind == "disable") erase(disabled, "_all_");
+      if (kind == "skip") erase(skipped, "_all_");
+    }
+    save("disabled", disabled);
+    save("skipped", skipped);
+    int64_t gen = BumpGeneration(app);
+    tx.commit();
+    return gen;
+  });
+}
+
+}  // namespace dokku

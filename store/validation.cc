@@ -1,0 +1,131 @@
+#include "store/validation.h"
+
+#include <fmt/format.h>
+
+#include <cctype>
+#include <charconv>
+
+namespace dokku {
+namespace {
+
+bool IsLowerAlnum(char c) { return (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9'); }
+bool IsAlnum(char c) { return IsLowerAlnum(c) || (c >= 'A' && c <= 'Z'); }
+
+std::string Trim(const std::string& s) {
+  size_t b = s.find_first_not_of(" \t");
+  if (b == std::string::npos) return "";
+  size_t e = s.find_last_not_of(" \t");
+  return s.substr(b, e - b + 1);
+}
+
+// Parses a plain decimal integer (no sign, no spaces, no leading '+').
+bool ParseUnsigned(const std::string& s, long long* out) {
+  if (s.empty() || s.size() > 12) return false;
+  for (char c : s) {
+    if (c < '0' || c > '9') return false;
+  }
+  auto [ptr, ec] = std::from_chars(s.data(), s.data() + s.size(), *out);
+  return ec == std::errc() && ptr == s.data() + s.size();
+}
+
+const char kAppNameRule[] =
+    "App name must begin with lowercase alphanumeric character, and may only contain lowercase "
+    "alphanumerics, dots, and hyphens";
+
+}  // namespace
+
+Status ValidateNewAppName(const std::string& name) {
+  if (name.empty()) return Status::InvalidArgument("Please specify an app to run the command on");
+  if (name.size() > 63 || !IsLowerAlnum(name[0])) return Status::InvalidArgument(kAppNameRule);
+  for (char c : name) {
+    if (!IsLowerAlnum(c) && c != '.' && c != '-') return Status::InvalidArgument(kAppNameRule);
+  }
+  // ".." would make a path component that climbs; Dokku's regex allows it, we do not.
+  if (name.find("..") != std::string::npos) return Status::InvalidArgument(kAppNameRule);
+  return Status::Ok();
+}
+
+Status ValidateAppName(const std::string& name) {
+  if (name.empty()) return Status::InvalidArgument("Please specify an app to run the command on");
+  bool ok = name.size() <= 63 && IsLowerAlnum(name[0]) && name.find("..") == std::string::npos;
+  for (char c : name) ok = ok && (IsLowerAlnum(c) || c == '.' || c == '-' || c == '_');
+  // Dokku answers an impossible name like a missing app.
+  if (!ok) return Status::NotFound(fmt::format("App {} does not exist", name));
+  return Status::Ok();
+}
+
+Status ValidateProcessType(const std::string& proctype) {
+  bool ok = !proctype.empty() && proctype.size() <= 63 && IsAlnum(proctype[0]);
+  for (char c : proctype) ok = ok && (IsAlnum(c) || c == '_' || c == '-');
+  if (!ok) return Status::InvalidArgument(fmt::format("Invalid process type specified ({})", proctype));
+  return Status::Ok();
+}
+
+Status ValidateTag(const std::string& tag) {
+  bool ok = !tag.empty() && tag.size() <= 128 && (IsAlnum(tag[0]) || tag[0] == '_');
+  for (char c : tag) ok = ok && (IsAlnum(c) || c == '_' || c == '.' || c == '-');
+  if (!ok) {
+    return Status::InvalidArgument(
+        "Invalid tag: must be 1-128 characters of letters, digits, '_', '.' and '-', not starting "
+        "with '.' or '-'");
+  }
+  return Status::Ok();
+}
+
+Status ValidateDomain(const std::string& domain) {
+  Status bad = Status::InvalidArgument(fmt::format("Invalid domain: {}", domain));
+  if (domain.empty() || domain.size() > 253) return bad;
+  size_t start = 0;
+  while (start <= domain.size()) {
+    size_t dot = domain.find('.', start);
+    if (dot == std::string::npos) dot = domain.size();
+    std::string label = domain.substr(start, dot - start);
+    if (label.empty() || label.size() > 63 || label.front() == '-' || label.back() == '-') {
+      return bad;
+    }
+    for (char c : label) {
+      if (!IsLowerAlnum(c) && c != '-') return bad;
+    }
+    start = dot + 1;
+  }
+  return Status::Ok();
+}
+
+Status ValidateRestartPolicy(const std::string& policy) {
+  if (policy == "no" || policy == "always" || policy == "unless-stopped" ||
+      policy == "on-failure") {
+    return Status::Ok();
+  }
+  long long n = 0;
+  if (policy.rfind("on-failure:", 0) == 0 && ParseUnsigned(policy.substr(11), &n) && n <= 1000) {
+    return Status::Ok();
+  }
+  return Status::InvalidArgument("Invalid restart-policy specified");
+}
+
+Status ValidateSeconds(const std::string& value, int max) {
+  long long n = 0;
+  if (!ParseUnsigned(value, &n) || n > max) {
+    return Status::InvalidArgument(
+        fmt::format("Invalid value '{}': expected whole seconds between 0 and {}", value, max));
+  }
+  return Status::Ok();
+}
+
+Status ParseScaleArg(const std::string& arg, std::string* proctype, int* count) {
+  size_t eq = arg.find('=');
+  if (eq == std::string::npos) {
+    return Status::InvalidArgument(fmt::format("Missing count for process type {}", Trim(arg)));
+  }
+  *proctype = Trim(arg.substr(0, eq));
+  std::string value = Trim(arg.substr(eq + 1));
+  DOKKU_RETURN_IF_ERROR(ValidateProcessType(*proctype));
+  long long n = 0;
+  if (!ParseUnsigned(value, &n) || n > 1000) {
+    return Status::InvalidArgument(fmt::format("Invalid count for process type {}", *proctype));
+  }
+  *count = static_cast<int>(n);
+  return Status::Ok();
+}
+
+}  // namespace dokku
