@@ -53,14 +53,12 @@ StatusOr<std::optional<Wait>> StartStep(Context& ctx, const std::string& app, co
   if (!view.ok()) return view.status();
   if (!*view) return std::optional<Wait>();
   const AppView& v = **view;
-  if (v.app.desired_running) {
-    if (v.running == "true") {
-      ctx.Warn(fmt::format("App {} already running", app));
-      return std::optional<Wait>();
-    }
-    ctx.Warn(v.running == "mixed" ? "App is running in mixed mode, releasing"
-                                  : "App has been detected as not running, releasing");
+  if (v.running == "true" && v.app.desired_running) {
+    ctx.Warn(fmt::format("App {} already running", app));
+    return std::optional<Wait>();
   }
+  if (v.running == "mixed") ctx.Warn("App is running in mixed mode, releasing");
+  if (v.running == "false") ctx.Warn("App has been detected as not running, releasing");
   StatusOr<int64_t> gen = ctx.store().SetRunning(app, true);
   if (!gen.ok()) return gen.status();
   return GenerationWait(app, *gen);

@@ -58,7 +58,7 @@ bool ParseDyno(const std::string& dyno, std::string* proctype, int* index) {
 }
 
 std::string StableHash(const std::string& data) {
-  uint64_t h = 1469598103934665603ULL;
+  uint64_t h = 0xcbf29ce484222325ULL;
   for (unsigned char c : data) {
     h ^= c;
     h *= 1099511628211ULL;

@@ -142,7 +142,7 @@ Status Reconciler::UpdateProxy(Pass& pass, const std::set<std::string>& exclude_
     }
     if (!info->ip.empty()) upstreams.push_back({info->ip, options_.web_port});
   }
-  if (!pass.desired.running) upstreams.clear();
+  if (!pass.desired.running || upstreams.empty()) return proxy_->Remove(pass.app);
   return proxy_->Apply(pass.app, ServerNames(pass), upstreams, pass.emit);
 }
 

@@ -504,7 +504,8 @@ TEST_F(CliTest, TagsCreateAndDestroyWaitForTheDaemon) {
   std::string fail_with;
   h_.OnSleep([&] {
     h_.Beat();
-    for (const TagOp& op : *h_.daemon().PendingTagOps("myapp")) {
+    auto ops = h_.daemon().PendingTagOps("myapp");
+    for (const TagOp& op : *ops) {
       ASSERT_OK(h_.daemon().FinishTagOp(op.id, fail_with.empty(), fail_with));
     }
   });
@@ -665,7 +666,8 @@ TEST_F(CliTest, ChecksRunValidatesTargetsThenFollowsTheRequest) {
   std::string seen_args;
   h_.OnSleep([&] {
     h_.Beat();
-    for (const Request& req : *h_.daemon().PendingRequests("myapp")) {
+    auto requests = h_.daemon().PendingRequests("myapp");
+    for (const Request& req : *requests) {
       seen_args = req.args;
       ASSERT_OK(h_.daemon().AppendEvent("myapp", "info1", "Running checks for app (myapp.web.1)"));
       ASSERT_OK(h_.daemon().FinishRequest(req.id, result.empty(), result));

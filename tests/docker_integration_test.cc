@@ -14,6 +14,7 @@
 #include "controller/docker_client.h"
 #include "controller/http_transport.h"
 #include "controller/tar_reader.h"
+#include "store/clock.h"
 #include "tests/testutil.h"
 
 namespace dokku {

@@ -268,3 +268,5 @@ StatusOr<std::string> FakeDocker::ContainerLogs(const std::string& id, int tail)
   for (size_t i = first; i < lines.size(); ++i) out.append(lines[i]);
   return out;
 }
+
+}  // namespace dokku

@@ -181,6 +181,24 @@ TEST(StoreMigrations, ReopeningChangesNothing) {
   }
 }
 
+TEST(StoreMigrations, StoreIdIsStablePerDatabase) {
+  TempDir dir;
+  std::string first;
+  for (int i = 0; i < 2; ++i) {
+    auto s = Store::Open(dir.Join("a.db"));
+    ASSERT_OK(s);
+    auto id = (*s)->StoreId();
+    ASSERT_OK(id);
+    EXPECT_EQ(id->size(), 12u);
+    EXPECT_EQ(id->find_first_not_of("0123456789abcdef"), std::string::npos) << *id;
+    if (i == 0) first = *id;
+    EXPECT_EQ(*id, first);
+  }
+  auto other = Store::Open(dir.Join("b.db"));
+  ASSERT_OK(other);
+  EXPECT_NE(*(*other)->StoreId(), first);
+}
+
 TEST(StoreMigrations, RefusesNewerDatabase) {
   TempDir dir;
   const std::string path = dir.Join("dokku.db");
@@ -207,7 +225,8 @@ TEST(StoreMigrations, OpenInMissingDirectoryFails) {
   auto s = Store::Open(dir.Join("no/such/dir/dokku.db"));
   ASSERT_FALSE(s.ok());
   EXPECT_EQ(s.status().code(), StatusCode::kInternal);
-  EXPECT_NE(s.status().message().find("cannot open"), std::string::npos);
+  EXPECT_NE(s.status().message().find("unable to open database file"), std::string::npos)
+      << s.status().message();
 }
 
 mode_t ModeOf(const std::string& path) {
@@ -787,13 +806,80 @@ TEST_F(StoreTest, SetRunningWritesRestore) {
   EXPECT_EQ(*store().GetProperty("ps", "app", "restore"), "true");
 }
 
-TEST_F(StoreTest, ApplyDeployFormationDoesNotBump) {
+TEST_F(StoreTest, MergeDeployFormation) {
+  using Counts = std::vector<std::pair<std::string, int>>;
+  using Types = std::optional<std::vector<std::string>>;
+  struct Case {
+    const char* name;
+    Counts start;  // set with ps:scale on an undeployed app (web=1 comes with the app)
+    Types proctypes;
+    std::optional<Counts> dokku_scale;
+    Counts want;  // sorted by proctype
+  };
+  const Case cases[] = {
+      {"Procfile types are added at 0", {}, Types{{"web", "worker"}}, std::nullopt,
+       {{"web", 1}, {"worker", 0}}},
+      {"existing quantities are kept", {{"worker", 2}}, Types{{"web", "worker"}}, std::nullopt,
+       {{"web", 1}, {"worker", 2}}},
+      {"zero types the Procfile lacks are dropped", {{"clock", 0}, {"old", 3}},
+       Types{{"web"}}, std::nullopt, {{"old", 3}, {"web", 1}}},
+      {"no Procfile drops nothing", {{"clock", 0}}, std::nullopt, std::nullopt,
+       {{"clock", 0}, {"web", 1}}},
+      {"empty Procfile drops every zero type", {{"clock", 0}, {"web", 0}}, Types{std::vector<std::string>{}},
+       std::nullopt, {}},
+      {"DOKKU_SCALE sets its types and zeroes the rest", {{"web", 5}, {"extra", 3}},
+       Types{{"web", "worker", "clock"}}, Counts{{"web", 2}, {"worker", 1}},
+       {{"clock", 0}, {"web", 2}, {"worker", 1}}},
+      {"DOKKU_SCALE without Procfile keeps zeroed types", {{"web", 5}, {"extra", 3}},
+       std::nullopt, Counts{{"web", 2}}, {{"extra", 0}, {"web", 2}}},
+  };
+  int i = 0;
+  for (const Case& c : cases) {
+    SCOPED_TRACE(c.name);
+    const std::string app = "merge" + std::to_string(i++);
+    ASSERT_OK(store().CreateApp(app));
+    if (!c.start.empty()) ASSERT_OK(store().SetScale(app, c.start, false));
+    const int64_t gen = GenerationOf(store(), app);
+    const int64_t seq = *store().LastChangeSeq();
+    ASSERT_OK(store().MergeDeployFormation(app, c.proctypes, c.dokku_scale));
+    auto formation = store().GetFormation(app);
+    ASSERT_OK(formation);
+    Counts got;
+    for (const FormationEntry& e : *formation) got.emplace_back(e.proctype, e.quantity);
+    EXPECT_EQ(got, c.want);
+    EXPECT_EQ(GenerationOf(store(), app), gen);
+    EXPECT_EQ(*store().LastChangeSeq(), seq);
+  }
+}
+
+TEST_F(StoreTest, MergeDeployFormationKeepsRestartGenerationsAndRejectsBadCounts) {
   ASSERT_OK(store().CreateApp("app"));
-  const int64_t gen = GenerationOf(store(), "app");
-  const std::vector<FormationEntry> f = {{"web", 2, 3, std::nullopt}, {"worker", 0, 0, 1}};
-  ASSERT_OK(store().ApplyDeployFormation("app", f));
-  EXPECT_EQ(*store().GetFormation("app"), f);
-  EXPECT_EQ(GenerationOf(store(), "app"), gen);
+  ASSERT_OK(store().Restart("app", "web"));
+  ASSERT_OK(store().MergeDeployFormation("app", std::vector<std::string>{"web", "worker"},
+                                         std::vector<std::pair<std::string, int>>{{"web", 3}}));
+  EXPECT_EQ(*EntryOf(store(), "app", "web"), (FormationEntry{"web", 3, 1, std::nullopt}));
+  // A DOKKU_SCALE count the schema cannot hold fails as a whole.
+  const std::string before = DumpAll(store().db());
+  Status bad = store().MergeDeployFormation(
+      "app", std::nullopt, std::vector<std::pair<std::string, int>>{{"web", 1}, {"worker", 5000}});
+  EXPECT_FALSE(bad.ok());
+  EXPECT_EQ(DumpAll(store().db()), before);
+}
+
+TEST_F(StoreTest, FindAppSeesDeletingApps) {
+  auto none = store().FindApp("app");
+  ASSERT_OK(none);
+  EXPECT_FALSE(*none);
+  ASSERT_OK(store().CreateApp("app"));
+  auto live = store().FindApp("app");
+  ASSERT_OK(live);
+  ASSERT_TRUE(*live);
+  EXPECT_FALSE((*live)->deleting);
+  ASSERT_OK(store().DestroyApp("app"));
+  auto deleting = store().FindApp("app");
+  ASSERT_OK(deleting);
+  ASSERT_TRUE(*deleting);
+  EXPECT_TRUE((*deleting)->deleting);
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -883,7 +969,9 @@ TEST_F(StoreTest, PropertyValuesAreValidated) {
     ASSERT_OK(store().SetProperty(c.plugin, "app", c.key, ""));
     auto r = store().SetProperty(c.plugin, "app", c.key, c.value);
     EXPECT_EQ(r.ok(), c.valid) << r.status().ToString();
-    if (!c.valid) EXPECT_EQ(r.status().code(), StatusCode::kInvalidArgument);
+    if (!c.valid) {
+      EXPECT_EQ(r.status().code(), StatusCode::kInvalidArgument);
+    }
     EXPECT_EQ(*store().GetProperty(c.plugin, "app", c.key), c.valid ? c.value : "");
   }
 }

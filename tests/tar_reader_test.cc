@@ -213,7 +213,7 @@ TEST(TarReaderTest, ReadsArchivesWrittenByAnotherImplementation) {
   read = ReadTar(testutil::ReadFileOr(dir + "pax_path"));
   ASSERT_OK(read);
   EXPECT_EQ(*read, (std::vector<TarEntry>{{"p/" + std::string(150, 'q'), '0', "CHECKS\n", ""},
-                                          {"dir", '5', "", ""}}));
+                                          {"dir/", '5', "", ""}}));  // directories end in "/"
 }
 
 }  // namespace

@@ -143,7 +143,9 @@ TEST(ValidationTag, DockerTagRule) {
     SCOPED_TRACE(Show(c.value));
     Status s = ValidateTag(c.value);
     EXPECT_EQ(s.ok(), c.valid) << s.ToString();
-    if (!c.valid) EXPECT_EQ(s.code(), StatusCode::kInvalidArgument);
+    if (!c.valid) {
+      EXPECT_EQ(s.code(), StatusCode::kInvalidArgument);
+    }
   }
 }
 

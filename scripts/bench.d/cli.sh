@@ -34,7 +34,7 @@ DB="$STATE/dokku.db"
 [[ -f "$DB" ]] || die "no database at $DB after apps:create"
 
 info "Timing $RUNS runs of each command (build type $BENCH_BUILD_TYPE)"
-python3 "$TIMING" --runs "$RUNS" --label "sqlite3 one-row UPDATE (floor)" -- \
+python3 "$TIMING" --runs "$RUNS" --label "sqlite3 dokku.db \"UPDATE apps SET created_at=created_at WHERE name='benchapp'\"" -- \
   sqlite3 "$DB" "UPDATE apps SET created_at=created_at WHERE name='benchapp'" >>"$RESULTS"
 python3 "$TIMING" --runs "$RUNS" --label "dokku --detach ps:scale benchapp web=N (N=1..5)" -- \
   "$DOKKU" --detach ps:scale benchapp 'web={n}' >>"$RESULTS"
@@ -60,9 +60,10 @@ print("- Date: %s; commit %s; build type %s" % (date, commit, build_type))
 print()
 print("| command | median ms | p95 ms | min ms | median / floor |")
 print("|---|---:|---:|---:|---:|")
-for r in rows:
-    print("| `%s` | %.2f | %.2f | %.2f | %.2f× |" % (r["label"], r["median_ms"], r["p95_ms"],
-                                                  r["min_ms"], r["median_ms"] / floor))
+for i, r in enumerate(rows):
+    print("| `%s`%s | %.2f | %.2f | %.2f | %.2f× |" % (r["label"], " (floor)" if i == 0 else "",
+                                                    r["median_ms"], r["p95_ms"], r["min_ms"],
+                                                    r["median_ms"] / floor))
 PY
 echo
 cat "$TABLE"
