@@ -14,8 +14,8 @@ struct AppView {
   App app;
   std::vector<ObservedContainer> containers;  // every role, as stored
   std::vector<ObservedContainer> live;        // role "live" only
-  bool deployed = false;  // a live release, or any container
-  std::string running = "false";  // over live containers: true | false | mixed
+  bool deployed = false;                      // a live release, or any container
+  std::string running = "false";              // over live containers: true | false | mixed
   bool can_scale = true;  // false while the governing release ships a DOKKU_SCALE file
 };
 

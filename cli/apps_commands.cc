@@ -4,8 +4,8 @@
 #include <istream>
 #include <string>
 
-#include "cli/commands.h"
 #include "cli/command_util.h"
+#include "cli/commands.h"
 #include "cli/follow.h"
 
 namespace dokku {
@@ -39,7 +39,7 @@ int AppsDestroy(Context& ctx, const Args& args) {
   int rc = 0;
   if (!ParseCommandArgs(ctx, args, {{"force"}}, 1, &p, &rc)) return rc;
   std::string app = Arg(p, 0);
-  if (int rc = VerifyApp(ctx, app)) return rc;
+  if (int code = VerifyApp(ctx, app)) return code;
   if (!ctx.force && !p.Has("force") && !Confirm(ctx, app)) {
     return ctx.Fail(fmt::format("Confirmation did not match {}. Aborted.", app));
   }
@@ -48,7 +48,7 @@ int AppsDestroy(Context& ctx, const Args& args) {
   if (!last.ok()) return ctx.FailStatus(last.status());
   StatusOr<int64_t> gen = ctx.store().DestroyApp(app);
   if (!gen.ok()) return ctx.FailStatus(gen.status());
-  return FollowOne(ctx, *last, {Wait::Kind::kAppGone, app, *gen});
+  return FollowOne(ctx, *last, {Wait::Kind::kAppGone, app, *gen, std::nullopt});
 }
 
 int AppsExists(Context& ctx, const Args& args) {

@@ -18,7 +18,8 @@ std::vector<std::string> SplitCommas(const std::string& list) {
   size_t start = 0;
   for (;;) {
     size_t comma = list.find(',', start);
-    out.push_back(list.substr(start, comma == std::string::npos ? std::string::npos : comma - start));
+    out.push_back(
+        list.substr(start, comma == std::string::npos ? std::string::npos : comma - start));
     if (comma == std::string::npos) break;
     start = comma + 1;
   }
@@ -43,8 +44,12 @@ int SetMode(Context& ctx, const Args& args, const char* kind, const char* verb) 
   return kExitOk;
 }
 
-int ChecksDisable(Context& ctx, const Args& args) { return SetMode(ctx, args, "disable", "Disabling"); }
-int ChecksEnable(Context& ctx, const Args& args) { return SetMode(ctx, args, "enable", "Enabling"); }
+int ChecksDisable(Context& ctx, const Args& args) {
+  return SetMode(ctx, args, "disable", "Disabling");
+}
+int ChecksEnable(Context& ctx, const Args& args) {
+  return SetMode(ctx, args, "enable", "Enabling");
+}
 int ChecksSkip(Context& ctx, const Args& args) { return SetMode(ctx, args, "skip", "Skipping"); }
 
 int ChecksSet(Context& ctx, const Args& args) {
@@ -63,12 +68,14 @@ int ChecksSet(Context& ctx, const Args& args) {
       global ? std::vector<std::string>{"default-wait", "wait-to-retire"}
              : std::vector<std::string>{"wait-to-retire"};
   if (std::find(keys.begin(), keys.end(), key) == keys.end()) {
-    return ctx.Fail(fmt::format("Invalid key specified, valid keys include: {}", fmt::join(keys, ", ")));
+    return ctx.Fail(
+        fmt::format("Invalid key specified, valid keys include: {}", fmt::join(keys, ", ")));
   }
   if (!ctx.OpenStore()) return kExitError;
   StatusOr<int64_t> gen = ctx.store().SetProperty("checks", app, key, value);
   if (!gen.ok()) return ctx.FailStatus(gen.status());
-  ctx.Info2(value.empty() ? fmt::format("Unsetting {}", key) : fmt::format("Setting {} to {}", key, value));
+  ctx.Info2(value.empty() ? fmt::format("Unsetting {}", key)
+                          : fmt::format("Setting {} to {}", key, value));
   return kExitOk;
 }
 
@@ -94,8 +101,9 @@ StatusOr<ReportFlags> ChecksFlags(Store& store, const std::string& app) {
   std::string wait = get(*props, "wait-to-retire");
   std::string disabled = get(*props, "disabled"), skipped = get(*props, "skipped");
   f["--checks-wait-to-retire"] = wait;
-  f["--checks-computed-wait-to-retire"] =
-      !wait.empty() ? wait : !global_wait.empty() ? global_wait : "60";
+  f["--checks-computed-wait-to-retire"] = !wait.empty()          ? wait
+                                          : !global_wait.empty() ? global_wait
+                                                                 : "60";
   f["--checks-disabled-list"] = disabled.empty() ? "none" : disabled;
   f["--checks-skipped-list"] = skipped.empty() ? "none" : skipped;
   return f;
@@ -125,7 +133,8 @@ int ValidateRunTargets(Context& ctx, const AppView& view, const std::string& lis
                     return c.proctype == proc && c.index == *n;
                   });
     if (!exists) {
-      return ctx.Fail(fmt::format("Invalid container index specified ({}.{}.{})", app, proc, index));
+      return ctx.Fail(
+          fmt::format("Invalid container index specified ({}.{}.{})", app, proc, index));
     }
   }
   return kExitOk;
@@ -145,7 +154,7 @@ int ChecksRun(Context& ctx, const Args& args) {
   if (!last.ok()) return ctx.FailStatus(last.status());
   StatusOr<int64_t> id = ctx.store().CreateRequest(app, "checks:run", list);
   if (!id.ok()) return ctx.FailStatus(id.status());
-  return FollowOne(ctx, *last, {Wait::Kind::kRequest, app, *id});
+  return FollowOne(ctx, *last, {Wait::Kind::kRequest, app, *id, std::nullopt});
 }
 
 const Command kChecksCommands[] = {

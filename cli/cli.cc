@@ -5,7 +5,6 @@
 #include <iostream>
 
 #include "cli/commands.h"
-#include "cli/flags.h"
 
 extern char** environ;
 

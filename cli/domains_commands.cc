@@ -35,14 +35,14 @@ int DomainsReport(Context& ctx, const Args& args) {
   bool global = false;
   for (const std::string& a : args) global = global || a == kGlobal;
   if (!global) return ctx.Fail("dokkud only has global domains: use domains:report --global");
-  return RunReport(ctx, args, {"domains", false, "Global domains information"},
-                   [&](const std::string&) -> StatusOr<ReportFlags> {
-                     StatusOr<std::string> vhost =
-                         ctx.store().GetProperty("domains", kGlobal, "vhost");
-                     if (!vhost.ok()) return vhost.status();
-                     return ReportFlags{{"--domains-global-enabled", vhost->empty() ? "false" : "true"},
-                                        {"--domains-global-vhosts", *vhost}};
-                   });
+  return RunReport(
+      ctx, args, {"domains", false, "Global domains information"},
+      [&](const std::string&) -> StatusOr<ReportFlags> {
+        StatusOr<std::string> vhost = ctx.store().GetProperty("domains", kGlobal, "vhost");
+        if (!vhost.ok()) return vhost.status();
+        return ReportFlags{{"--domains-global-enabled", vhost->empty() ? "false" : "true"},
+                           {"--domains-global-vhosts", *vhost}};
+      });
 }
 
 const Command kDomainsCommands[] = {

@@ -39,6 +39,8 @@ class Follower {
     }
   }
 
+  const std::set<std::string>& printed() const { return printed_; }
+
   // The outcome when `wait` is done, nullopt while it is not.
   std::optional<WaitResult> Check(const Wait& wait) {
     Store& store = ctx_.store();
@@ -47,6 +49,12 @@ class Follower {
         StatusOr<App> app = store.GetApp(wait.app);
         if (!app.ok()) return Pending(app.status());
         if (app->observed_generation < wait.target) return std::nullopt;
+        if (wait.release_id) {
+          StatusOr<Release> release = store.GetRelease(*wait.release_id);
+          if (release.ok() && release->status == "failed") {
+            return Outcome(release->error.empty() ? "Release failed" : release->error);
+          }
+        }
         return Outcome(app->last_error);
       }
       case Wait::Kind::kAppGone: {
@@ -77,36 +85,31 @@ class Follower {
 
  private:
   void Print(const Event& e) {
+    PrintAtLevel(ctx_, e.level, e.text);
+    const bool problem = e.level == "warn" || e.level == "error";
+    printed_.insert(e.text);
+    if (problem) problems_.insert(e.text);
     for (const std::string& line : SplitLines(e.text)) {
-      if (e.level == "info1") {
-        ctx_.Info1(line);
-      } else if (e.level == "info2") {
-        ctx_.Info2(line);
-      } else if (e.level == "warn" || e.level == "error") {
-        ctx_.Warn(line);
-        problems_.insert(line);
-      } else {
-        ctx_.Verbose(line);
-      }
+      printed_.insert(line);
+      if (problem) problems_.insert(line);
     }
-    if (e.level == "warn" || e.level == "error") problems_.insert(e.text);
-    ctx_.out().flush();
   }
 
   WaitResult Outcome(const std::string& error) {
-    return WaitResult{error, !error.empty() && problems_.count(error) > 0};
+    return WaitResult{error, !error.empty() && problems_.count(error) > 0, {}};
   }
 
   // A busy database is retried on the next poll; anything else ends the wait.
   static std::optional<WaitResult> Pending(const Status& st) {
     if (st.IsUnavailable()) return std::nullopt;
-    return WaitResult{st.message(), false};
+    return WaitResult{st.message(), false, {}};
   }
 
   Context& ctx_;
   int64_t start_id_;
   std::map<std::string, int64_t> last_;
-  std::set<std::string> problems_;
+  std::set<std::string> printed_;   // every event text and line shown
+  std::set<std::string> problems_;  // those of warn and error events
 };
 
 int64_t WaitTimeoutSeconds(const Context& ctx) {
@@ -156,21 +159,44 @@ std::vector<WaitResult> FollowAll(Context& ctx, int64_t last_event_id,
     }
     if (!give_up.empty()) {
       for (auto& r : results) {
-        if (!r) r = WaitResult{give_up, false};
+        if (!r) r = WaitResult{give_up, false, {}};
       }
       break;
     }
     ctx.SleepMs(kPollIntervalMs);
   }
   std::vector<WaitResult> out;
-  for (auto& r : results) out.push_back(*r);
+  for (auto& r : results) {
+    out.push_back(*r);
+    out.back().printed = follower.printed();
+  }
   return out;
 }
 
-int FollowOne(Context& ctx, int64_t last_event_id, const Wait& wait) {
+void PrintAtLevel(Context& ctx, const std::string& level, const std::string& text) {
+  for (const std::string& line : SplitLines(text)) {
+    if (level == "info1") {
+      ctx.Info1(line);
+    } else if (level == "info2") {
+      ctx.Info2(line);
+    } else if (level == "warn" || level == "error") {
+      ctx.Warn(line);
+    } else {
+      ctx.Verbose(line);
+    }
+  }
+  ctx.out().flush();
+}
+
+int FollowOne(Context& ctx, int64_t last_event_id, const Wait& wait,
+              const std::optional<SuccessLine>& success) {
   if (ctx.detach) return kExitOk;
   WaitResult r = FollowAll(ctx, last_event_id, {wait}).front();
-  if (r.ok()) return kExitOk;
+  if (r.ok()) {
+    if (success && !r.printed.count(success->text))
+      PrintAtLevel(ctx, success->level, success->text);
+    return kExitOk;
+  }
   if (r.already_printed) return kExitError;
   return ctx.Fail(r.error);
 }

@@ -5,6 +5,7 @@
 
 #include <cstdint>
 #include <optional>
+#include <set>
 #include <string>
 #include <vector>
 
@@ -18,6 +19,9 @@ struct Wait {
   Kind kind = Kind::kGeneration;
   std::string app;
   int64_t target = 0;  // generation, or tag_ops.id / requests.id
+  // kGeneration for a new release: its own status also decides the outcome, since a later
+  // pass of dokkud at the same generation may record success after the release failed.
+  std::optional<int64_t> release_id;
 };
 
 // The outcome of one wait. `error` is empty on success; `already_printed` means the error
@@ -25,7 +29,14 @@ struct Wait {
 struct WaitResult {
   std::string error;
   bool already_printed = false;
+  std::set<std::string> printed;  // every event text (and line) shown while following
   bool ok() const { return error.empty(); }
+};
+
+// A line a command prints once dokkud reports success, unless dokkud already printed it.
+struct SuccessLine {
+  std::string level;  // an event level: info1 | info2 | verbose
+  std::string text;
 };
 
 inline constexpr char kDaemonNotRunning[] =
@@ -42,7 +53,11 @@ std::vector<WaitResult> FollowAll(Context& ctx, int64_t last_event_id,
                                   const std::vector<Wait>& waits);
 
 // For one command on one app: nothing under --detach, else FollowAll and the exit code
-// (prints the failure unless already printed).
-int FollowOne(Context& ctx, int64_t last_event_id, const Wait& wait);
+// (prints the failure unless already printed; on success prints `success` unless dokkud did).
+int FollowOne(Context& ctx, int64_t last_event_id, const Wait& wait,
+              const std::optional<SuccessLine>& success = std::nullopt);
+
+// Prints `text` in the format of event `level` (multi-line text: one prefix per line).
+void PrintAtLevel(Context& ctx, const std::string& level, const std::string& text);
 
 }  // namespace dokku

@@ -24,7 +24,8 @@ void PrintTable(std::ostream& os, const std::vector<std::vector<std::string>>& r
   for (const auto& row : rows) {
     std::string line;
     for (size_t i = 0; i < row.size(); ++i) {
-      line += i + 1 == row.size() ? row[i] : RightPad(row[i], std::max(kMinWidth, widths[i] + kPadding));
+      line += i + 1 == row.size() ? row[i]
+                                  : RightPad(row[i], std::max(kMinWidth, widths[i] + kPadding));
     }
     os << line << '\n';
   }
@@ -33,7 +34,8 @@ void PrintTable(std::ostream& os, const std::vector<std::vector<std::string>>& r
 void PrintColumns(std::ostream& os, const std::vector<std::pair<std::string, std::string>>& rows) {
   size_t width = 0;
   for (const auto& [left, right] : rows) width = std::max(width, left.size());
-  for (const auto& [left, right] : rows) os << "    " << RightPad(left, width) << "  " << right << '\n';
+  for (const auto& [left, right] : rows)
+    os << "    " << RightPad(left, width) << "  " << right << '\n';
 }
 
 std::string HumanDuration(int64_t seconds) {

@@ -93,7 +93,8 @@ void PrintScale(Context& ctx, const std::string& app, const std::vector<Formatio
     ctx.Raw("proctype: qty");
     ctx.Raw("--------: ---");
   }
-  for (const FormationEntry& e : f) ctx.Raw(RightPad(e.proctype + ":", 5) + " " + std::to_string(e.quantity));
+  for (const FormationEntry& e : f)
+    ctx.Raw(RightPad(e.proctype + ":", 5) + " " + std::to_string(e.quantity));
 }
 
 }  // namespace
@@ -144,7 +145,8 @@ int PsScale(Context& ctx, const Args& args) {
   StatusOr<AppView> view = LoadAppView(ctx.store(), app);
   if (!view.ok()) return ctx.FailStatus(view.status());
   if (!view->can_scale) {
-    return ctx.Fail(fmt::format("App {} contains DOKKU_SCALE file and cannot be manually scaled", app));
+    return ctx.Fail(
+        fmt::format("App {} contains DOKKU_SCALE file and cannot be manually scaled", app));
   }
   ctx.Info1(fmt::format("Scaling {} processes: {}", app, fmt::join(tuples, " ")));
   std::vector<std::pair<std::string, int>> counts;
@@ -162,7 +164,7 @@ int PsScale(Context& ctx, const Args& args) {
   if (!gen.ok()) return ctx.FailStatus(gen.status());
   // Nothing runs yet (or the user asked to wait for the next deploy): the change is stored.
   if (skip_deploy || !view->deployed) return kExitOk;
-  return FollowOne(ctx, *last, {Wait::Kind::kGeneration, app, *gen});
+  return FollowOne(ctx, *last, {Wait::Kind::kGeneration, app, *gen, std::nullopt});
 }
 
 int PsSet(Context& ctx, const Args& args) {
@@ -184,12 +186,13 @@ int PsSet(Context& ctx, const Args& args) {
   static const std::vector<std::string> kGlobalKeys = {"procfile-path", "restart-policy",
                                                        "skip-deploy", "stop-timeout-seconds"};
   static const std::vector<std::string> kKeys = {
-      "dockerfile-start-cmd", "procfile-path",          "restart-policy", "restore",
-      "skip-deploy",          "start-cmd",              "stop-timeout-seconds"};
+      "dockerfile-start-cmd", "procfile-path", "restart-policy",      "restore",
+      "skip-deploy",          "start-cmd",     "stop-timeout-seconds"};
   auto contains = [](const std::vector<std::string>& v, const std::string& k) {
     return std::find(v.begin(), v.end(), k) != v.end();
   };
-  if (global && !contains(kGlobalKeys, key)) return ctx.Fail("Property cannot be specified globally");
+  if (global && !contains(kGlobalKeys, key))
+    return ctx.Fail("Property cannot be specified globally");
   if (key.empty()) return ctx.Fail("No property specified");
   if (!contains(kKeys, key)) {
     return ctx.Fail(fmt::format("Invalid property specified, valid properties include: {}",
@@ -201,7 +204,8 @@ int PsSet(Context& ctx, const Args& args) {
   if (!ctx.OpenStore()) return kExitError;
   StatusOr<int64_t> gen = ctx.store().SetProperty("ps", app, key, value);
   if (!gen.ok()) return ctx.FailStatus(gen.status());
-  ctx.Info2(value.empty() ? fmt::format("Unsetting {}", key) : fmt::format("Setting {} to {}", key, value));
+  ctx.Info2(value.empty() ? fmt::format("Unsetting {}", key)
+                          : fmt::format("Setting {} to {}", key, value));
   return kExitOk;
 }
 

@@ -15,7 +15,7 @@ namespace {
 
 // Writes the desired change for one app; nullopt when there is nothing to wait for.
 using AppStep = StatusOr<std::optional<Wait>> (*)(Context& ctx, const std::string& app,
-                                                   const std::string& proc);
+                                                  const std::string& proc);
 
 struct Lifecycle {
   std::string_view verb;
@@ -35,7 +35,7 @@ StatusOr<std::optional<AppView>> DeployedView(Context& ctx, const std::string& a
 }
 
 std::optional<Wait> GenerationWait(const std::string& app, int64_t gen) {
-  return Wait{Wait::Kind::kGeneration, app, gen};
+  return Wait{Wait::Kind::kGeneration, app, gen, std::nullopt};
 }
 
 StatusOr<std::optional<Wait>> RestartStep(Context& ctx, const std::string& app,
@@ -84,7 +84,7 @@ StatusOr<std::optional<Wait>> RebuildStep(Context& ctx, const std::string& app,
   // Rebuild returns the release; the generation it wrote is the app's (or a later one).
   StatusOr<App> a = ctx.store().GetApp(app);
   if (!a.ok()) return a.status();
-  return GenerationWait(app, a->generation);
+  return std::optional<Wait>(Wait{Wait::Kind::kGeneration, app, a->generation, release->id});
 }
 
 // One app, start to finish; returns the error text ("" on success).
@@ -168,13 +168,15 @@ int RunLifecycle(Context& ctx, const Args& args, const Lifecycle& lc, bool all_a
   if (p.values.count("parallel")) {
     const std::string v = p.Value("parallel");
     std::optional<long long> n = ParseInteger(v);
-    if (!n) return ctx.UsageError(fmt::format("invalid argument \"{}\" for \"--parallel\" flag", v));
+    if (!n)
+      return ctx.UsageError(fmt::format("invalid argument \"{}\" for \"--parallel\" flag", v));
     if (*n < -1) return ctx.Fail(fmt::format("Invalid value {} for --parallel flag", *n));
     parallel = *n;
   }
   if (all_apps || p.Has("all")) {
     if (!p.positional.empty()) {
-      if (lc.takes_proc) return ctx.Fail("Unable to restart all apps when specifying a process name");
+      if (lc.takes_proc)
+        return ctx.Fail("Unable to restart all apps when specifying a process name");
       return ctx.UsageError("--all cannot be combined with an app name");
     }
     return RunAllApps(ctx, lc, parallel);

@@ -70,13 +70,14 @@ StatusOr<ReportFlags> AppFlags(Store& store, const std::string& app) {
 }  // namespace
 
 int PsReport(Context& ctx, const Args& args) {
-  return RunReport(ctx, args, {"ps", true, ""}, [&](const std::string& app) -> StatusOr<ReportFlags> {
-    if (app == kGlobal) {
-      std::map<std::string, std::string> global;
-      return GlobalFlags(ctx.store(), &global);
-    }
-    return AppFlags(ctx.store(), app);
-  });
+  return RunReport(ctx, args, {"ps", true, ""},
+                   [&](const std::string& app) -> StatusOr<ReportFlags> {
+                     if (app == kGlobal) {
+                       std::map<std::string, std::string> global;
+                       return GlobalFlags(ctx.store(), &global);
+                     }
+                     return AppFlags(ctx.store(), app);
+                   });
 }
 
 }  // namespace dokku

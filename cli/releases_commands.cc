@@ -59,8 +59,9 @@ int ReleasesList(Context& ctx, const Args& args) {
   const int64_t now = ctx.clock().NowSeconds();
   for (const Release& r : newest_first) {
     std::string status = a->current_release == r.id ? r.status + " (current)" : r.status;
-    rows.push_back({std::to_string(r.number), r.tag, r.image_id.empty() ? "-" : ShortId(r.image_id, 12),
-                    status, HumanAgo(r.created_at, now), OneLine(r.trigger), OneLine(r.error)});
+    rows.push_back({std::to_string(r.number), r.tag,
+                    r.image_id.empty() ? "-" : ShortId(r.image_id, 12), status,
+                    HumanAgo(r.created_at, now), OneLine(r.trigger), OneLine(r.error)});
   }
   PrintTable(ctx.out(), rows);
   return kExitOk;
@@ -87,12 +88,13 @@ int ReleasesRollback(Context& ctx, const Args& args) {
   if (release->rollback_of) {
     StatusOr<Release> target = ctx.store().GetRelease(*release->rollback_of);
     if (target.ok()) {
-      ctx.Info1(fmt::format("Rolling back {} to release {} ({})", app, target->number, target->image_ref));
+      ctx.Info1(fmt::format("Rolling back {} to release {} ({})", app, target->number,
+                            target->image_ref));
     }
   }
   StatusOr<App> a = ctx.store().GetApp(app);
   if (!a.ok()) return ctx.FailStatus(a.status());
-  return FollowOne(ctx, *last, {Wait::Kind::kGeneration, app, a->generation});
+  return FollowOne(ctx, *last, {Wait::Kind::kGeneration, app, a->generation, release->id});
 }
 
 const Command kReleasesCommands[] = {

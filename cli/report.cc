@@ -69,7 +69,8 @@ int Render(Context& ctx, const std::string& title, const ReportFlags& flags,
   size_t width = 31;
   for (const auto& [flag, value] : flags) width = std::max(width, flag.size());
   ctx.Info2Quiet(title);
-  for (const auto& [flag, value] : flags) ctx.Verbose(RightPad(ReportLabel(flag) + ":", width) + value);
+  for (const auto& [flag, value] : flags)
+    ctx.Verbose(RightPad(ReportLabel(flag) + ":", width) + value);
   return kExitOk;
 }
 

@@ -18,7 +18,7 @@ namespace dokku {
 using ReportFlags = std::map<std::string, std::string>;
 
 struct ReportStyle {
-  std::string_view plugin;  // "ps": JSON keys drop the "--ps-" prefix
+  std::string_view plugin;   // "ps": JSON keys drop the "--ps-" prefix
   bool legacy_keys = false;  // ps also emits the prefixed keys ("ps-restart-policy")
   // Header for the global report; default "--global <plugin> information".
   std::string_view global_title;

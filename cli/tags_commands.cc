@@ -17,7 +17,8 @@ int TagsList(Context& ctx, const Args& args) {
   StatusOr<std::vector<ImageTag>> images = ctx.store().ListImages(app);
   if (!images.ok()) return ctx.FailStatus(images.status());
   ctx.Info2(fmt::format("Image tags for dokku/{}", app));
-  std::vector<std::vector<std::string>> rows = {{"REPOSITORY", "TAG", "IMAGE ID", "CREATED", "SIZE"}};
+  std::vector<std::vector<std::string>> rows = {
+      {"REPOSITORY", "TAG", "IMAGE ID", "CREATED", "SIZE"}};
   const int64_t now = ctx.clock().NowSeconds();
   for (const ImageTag& t : *images) {
     rows.push_back({"dokku/" + app, t.tag, ShortId(t.image_id, 12), HumanAgo(t.created, now),
@@ -39,21 +40,22 @@ int AppAndTag(Context& ctx, const Args& args, std::string* app, std::string* tag
   return kExitOk;
 }
 
-// Requests a tag operation from dokkud and waits for it.
-int RunTagOp(Context& ctx, const std::string& app, const std::string& op, const std::string& tag) {
+// Requests a tag operation from dokkud and waits for it; on success prints `success` unless
+// dokkud reported it already.
+int RunTagOp(Context& ctx, const std::string& app, const std::string& op, const std::string& tag,
+             const SuccessLine& success) {
   StatusOr<int64_t> last = FollowStart(ctx);
   if (!last.ok()) return ctx.FailStatus(last.status());
   StatusOr<int64_t> id = ctx.store().RequestTagOp(app, op, tag);
   if (!id.ok()) return ctx.FailStatus(id.status());
-  return FollowOne(ctx, *last, {Wait::Kind::kTagOp, app, *id});
+  return FollowOne(ctx, *last, {Wait::Kind::kTagOp, app, *id, std::nullopt}, success);
 }
 
 int TagsCreate(Context& ctx, const Args& args) {
   std::string app, tag;
   if (int rc = AppAndTag(ctx, args, &app, &tag)) return rc;
-  if (int rc = RunTagOp(ctx, app, "create", tag)) return rc;
-  if (!ctx.detach) ctx.Info2(fmt::format("Added {} tag to dokku/{}", tag, app));
-  return kExitOk;
+  return RunTagOp(ctx, app, "create", tag,
+                  {"info2", fmt::format("Added {} tag to dokku/{}", tag, app)});
 }
 
 int TagsDestroy(Context& ctx, const Args& args) {
@@ -62,9 +64,8 @@ int TagsDestroy(Context& ctx, const Args& args) {
   if (tag == "latest") {
     return ctx.Fail(fmt::format("You can't remove internal dokku tag (latest) for dokku/{}", app));
   }
-  if (int rc = RunTagOp(ctx, app, "destroy", tag)) return rc;
-  if (!ctx.detach) ctx.Raw(fmt::format("Untagged: dokku/{}:{}", app, tag));
-  return kExitOk;
+  return RunTagOp(ctx, app, "destroy", tag,
+                  {"verbose", fmt::format("Untagged: dokku/{}:{}", app, tag)});
 }
 
 int TagsDeploy(Context& ctx, const Args& args) {
@@ -76,7 +77,7 @@ int TagsDeploy(Context& ctx, const Args& args) {
   if (!release.ok()) return ctx.FailStatus(release.status());
   StatusOr<App> a = ctx.store().GetApp(app);
   if (!a.ok()) return ctx.FailStatus(a.status());
-  return FollowOne(ctx, *last, {Wait::Kind::kGeneration, app, a->generation});
+  return FollowOne(ctx, *last, {Wait::Kind::kGeneration, app, a->generation, release->id});
 }
 
 const Command kTagsCommands[] = {

@@ -176,7 +176,7 @@ CheckOutcome RunContainerChecks(const std::optional<ChecksFile>& checks, bool sk
   }
   if (web) {
     emit(kVerbose, "For more efficient zero downtime deployments, create a file CHECKS.");
-    emit(kVerbose, "See https://dokku.com/docs/deployment/zero-downtime-deploys/ for examples");
+    emit(kVerbose, "See the CHECKS section of the README for examples");
     emit(kVerbose, "CHECKS file not found in container: Running simple container check...");
   }
   return RunDefaultCheck(default_wait_s, container_id, target, docker, sleeper, emit);

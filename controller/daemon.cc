@@ -99,10 +99,14 @@ void Daemon::WaitForDocker() {
     Status ping = docker_->Ping();
     if (ping.ok()) return;
     Log(LogLevel::kWarning, "waiting for docker at {}: {}", options_.docker_host, ping.message());
-    Status hb = store_->Heartbeat(getpid(), DOKKUD_VERSION, started);
-    (void)hb;
-    std::unique_lock<std::mutex> lock(mu_);
-    wake_.wait_for(lock, std::chrono::milliseconds(backoff), [&] { return stop_.load(); });
+    // Keep the heartbeat going while waiting, so the CLI knows dokkud is alive.
+    for (int64_t waited = 0; waited < backoff && !stop_; waited += 1000) {
+      Status hb = store_->Heartbeat(getpid(), DOKKUD_VERSION, started);
+      if (!hb.ok()) Log(LogLevel::kWarning, "heartbeat: {}", hb.message());
+      std::unique_lock<std::mutex> lock(mu_);
+      wake_.wait_for(lock, std::chrono::milliseconds(std::min<int64_t>(1000, backoff - waited)),
+                     [&] { return stop_.load(); });
+    }
     backoff = std::min<int64_t>(backoff * 2, 30'000);
   }
 }

@@ -148,11 +148,10 @@ StatusOr<std::vector<ImageInfo>> DockerClient::ListImages(const std::string& rep
 
 Status DockerClient::TagImage(const std::string& image, const std::string& repo,
                               const std::string& tag) {
-  return CallForStatus(
-      "POST",
-      fmt::format("/images/{}/tag?repo={}&tag={}", PathEscape(image), UrlEscape(repo),
-                  UrlEscape(tag)),
-      fmt::format("tag {} as {}:{}", image, repo, tag));
+  return CallForStatus("POST",
+                       fmt::format("/images/{}/tag?repo={}&tag={}", PathEscape(image),
+                                   UrlEscape(repo), UrlEscape(tag)),
+                       fmt::format("tag {} as {}:{}", image, repo, tag));
 }
 
 Status DockerClient::RemoveImage(const std::string& ref) {
@@ -161,7 +160,8 @@ Status DockerClient::RemoveImage(const std::string& ref) {
 }
 
 StatusOr<std::string> DockerClient::GetArchive(const std::string& id, const std::string& path) {
-  StatusOr<HttpResponse> response = Call("GET", ContainerPath(id, "/archive?path=" + UrlEscape(path)));
+  StatusOr<HttpResponse> response =
+      Call("GET", ContainerPath(id, "/archive?path=" + UrlEscape(path)));
   if (!response.ok()) return response.status();
   DOKKU_RETURN_IF_ERROR(StatusFromHttp(*response, fmt::format("archive {} {}", id, path)));
   return std::move(response->body);

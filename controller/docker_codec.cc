@@ -1,7 +1,5 @@
 #include "controller/docker_codec.h"
 
-#include "controller/docker_wire.h"
-
 #include <fmt/format.h>
 
 #include <cctype>
@@ -10,6 +8,8 @@
 #include <cmath>
 #include <exception>
 #include <nlohmann/json.hpp>
+
+#include "controller/docker_wire.h"
 
 namespace dokku {
 namespace {
@@ -152,8 +152,8 @@ ImageInfo ImageFrom(const json& j) {
   image.entrypoint = StrList(config, "Entrypoint");
   image.working_dir = Str(config, "WorkingDir");
   const json& created = Get(j, "Created");  // RFC 3339 in inspect, unix seconds in lists
-  image.created = created.is_string() ? ParseRfc3339Seconds(created.get<std::string>())
-                                      : AsInt(created);
+  image.created =
+      created.is_string() ? ParseRfc3339Seconds(created.get<std::string>()) : AsInt(created);
   image.size = Int(j, "Size");
   return image;
 }
@@ -202,14 +202,16 @@ StatusOr<ImageInfo> DecodeImageInfo(std::string_view text) {
 }
 
 StatusOr<std::vector<ImageInfo>> DecodeImageList(std::string_view text) {
-  return Decode<std::vector<ImageInfo>>(text, [](const json& j) -> StatusOr<std::vector<ImageInfo>> {
-    if (!j.is_array() && !j.is_null()) return NotA("an image list");
-    std::vector<ImageInfo> out;
-    for (const json& item : j) {
-      if (item.is_object()) out.push_back(ImageFrom(item));
-    }
-    return out;
-  });
+  return Decode<std::vector<ImageInfo>>(text,
+                                        [](const json& j) -> StatusOr<std::vector<ImageInfo>> {
+                                          if (!j.is_array() && !j.is_null())
+                                            return NotA("an image list");
+                                          std::vector<ImageInfo> out;
+                                          for (const json& item : j) {
+                                            if (item.is_object()) out.push_back(ImageFrom(item));
+                                          }
+                                          return out;
+                                        });
 }
 
 StatusOr<DockerEvent> DecodeEvent(std::string_view line) {
@@ -253,7 +255,8 @@ std::string DecodeErrorMessage(std::string_view body) {
 
 StatusOr<RestartPolicy> ParseRestartPolicy(std::string_view policy) {
   if (policy.empty() || policy == "no") return RestartPolicy{"no", 0};
-  if (policy == "always" || policy == "unless-stopped") return RestartPolicy{std::string(policy), 0};
+  if (policy == "always" || policy == "unless-stopped")
+    return RestartPolicy{std::string(policy), 0};
   constexpr std::string_view kOnFailure = "on-failure";
   if (policy.starts_with(kOnFailure)) {
     std::string_view rest = policy.substr(kOnFailure.size());

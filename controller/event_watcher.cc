@@ -27,7 +27,9 @@ EventWatcher::EventWatcher(DockerApi* docker, Clock* clock,
 
 EventWatcher::~EventWatcher() { Stop(); }
 
-void EventWatcher::Start() { thread_ = std::thread([this] { Run(); }); }
+void EventWatcher::Start() {
+  thread_ = std::thread([this] { Run(); });
+}
 
 void EventWatcher::Stop() {
   {
@@ -45,7 +47,7 @@ std::map<std::string, std::vector<std::string>> EventWatcher::Filters() {
       {"type", {"container", "image"}},
       {"event",
        {"create", "start", "restart", "die", "stop", "kill", "oom", "destroy", "rename", "pause",
-        "unpause", "update", "health_status",                           // containers
+        "unpause", "update", "health_status",                  // containers
         "tag", "untag", "delete", "import", "load", "pull"}},  // images
   };
 }
@@ -111,8 +113,8 @@ bool EventWatcher::WaitUntil(int64_t deadline_ms) {
   while (!stop_) {
     const int64_t left = deadline_ms - clock_->NowMs();
     if (left <= 0) return true;
-    wake_.wait_for(lock, std::min<std::chrono::milliseconds>(std::chrono::milliseconds(left),
-                                                             kWaitSlice));
+    wake_.wait_for(
+        lock, std::min<std::chrono::milliseconds>(std::chrono::milliseconds(left), kWaitSlice));
   }
   return false;
 }

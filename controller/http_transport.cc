@@ -8,9 +8,9 @@
 namespace dokku {
 namespace {
 
-constexpr long kConnectTimeoutMs = 2000;            // NOLINT(runtime/int): curl takes longs
-constexpr long kStreamPollMs = 100;                 // NOLINT(runtime/int): stop latency bound
-constexpr size_t kMaxUnixPath = 107;                // sun_path minus the terminating NUL
+constexpr long kConnectTimeoutMs = 2000;  // NOLINT(runtime/int): curl takes longs
+constexpr long kStreamPollMs = 100;       // NOLINT(runtime/int): stop latency bound
+constexpr size_t kMaxUnixPath = 107;      // sun_path minus the terminating NUL
 constexpr char kDefaultSocket[] = "/var/run/docker.sock";
 // The host only fills the Host header; the socket decides where the bytes go.
 constexpr char kBaseUrl[] = "http://localhost";
@@ -101,10 +101,12 @@ StatusOr<std::string> SocketPathFromDockerHost(std::string_view docker_host) {
         fmt::format("DOCKER_HOST {} is not a unix socket (want unix:///path)", docker_host));
   }
   if (!path.starts_with("/")) {
-    return Status::InvalidArgument(fmt::format("DOCKER_HOST {}: need an absolute path", docker_host));
+    return Status::InvalidArgument(
+        fmt::format("DOCKER_HOST {}: need an absolute path", docker_host));
   }
   if (path.size() > kMaxUnixPath) {
-    return Status::InvalidArgument(fmt::format("DOCKER_HOST {}: socket path too long", docker_host));
+    return Status::InvalidArgument(
+        fmt::format("DOCKER_HOST {}: socket path too long", docker_host));
   }
   return std::string(path);
 }
@@ -151,8 +153,8 @@ StatusOr<HttpResponse> CurlUnixTransport::Request(const std::string& method,
   curl_slist* headers = curl_slist_append(nullptr, "Expect:");
   // An empty Content-Type: removes curl's form-urlencoded default for bodies that are not JSON.
   const std::string content_type_header = "Content-Type: " + content_type;
-  headers = curl_slist_append(headers, content_type.empty() ? "Content-Type:"
-                                                            : content_type_header.c_str());
+  headers = curl_slist_append(headers,
+                              content_type.empty() ? "Content-Type:" : content_type_header.c_str());
   curl_easy_setopt(handle_, CURLOPT_HTTPHEADER, headers);
   if (method == "GET") {
     curl_easy_setopt(handle_, CURLOPT_HTTPGET, 1L);

@@ -34,8 +34,8 @@ class HttpTransport {
   // `content_type` is sent as Content-Type (use "application/json" for JSON bodies). `timeout`
   // bounds the whole exchange; 0 means kDefaultRequestTimeout. Any HTTP status is a success here.
   virtual StatusOr<HttpResponse> Request(const std::string& method,
-                                         const std::string& path_and_query,
-                                         const std::string& body, const std::string& content_type,
+                                         const std::string& path_and_query, const std::string& body,
+                                         const std::string& content_type,
                                          std::chrono::milliseconds timeout) = 0;
 
   // GET with no timeout. For a 2xx answer each slice of the body goes to `on_chunk` as it arrives

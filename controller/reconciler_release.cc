@@ -132,10 +132,13 @@ Status Reconciler::RefreshImages(Pass& pass, bool force) {
   return pass.store->ReplaceImages(pass.app, tags);
 }
 
-// Is `image_id` the image of a live or retiring container, or of one of the last 5 live
-// releases (kept for rollback)?
+// Would removing this tag remove an image that a live or retiring container, or one of the
+// last 5 live releases (kept for rollback), still needs? A tag whose image has other tags only
+// untags, which is always safe.
 static StatusOr<std::string> ImageInUse(Store* store, DockerApi* docker, const std::string& app,
-                                        const std::string& store_label, const std::string& image_id) {
+                                        const std::string& store_label, const ImageInfo& image) {
+  if (image.repo_tags.size() > 1) return std::string();
+  const std::string& image_id = image.id;
   StatusOr<std::vector<ContainerSummary>> containers =
       docker->ListContainers({store_label, fmt::format("{}={}", kLabelApp, app)});
   if (!containers.ok()) return containers.status();
@@ -172,7 +175,7 @@ Status Reconciler::ApplyTagOps(Pass& pass) {
       } else {
         StatusOr<std::string> in_use = ImageInUse(pass.store, docker_, pass.app,
                                                   fmt::format("{}={}", kLabelStore, options_.store_id),
-                                                  image->id);
+                                                  *image);
         if (!in_use.ok()) return in_use.status();
         if (!in_use->empty()) {
           error = fmt::format("Refusing to remove {}: its image is still in use ({})", ref, *in_use);

@@ -78,6 +78,17 @@ StatusOr<ReconcileResult> Reconciler::RemoveEverything(Pass& pass, bool purge_ro
   }
   if (!ids.empty()) Log(LogLevel::kInfo, "{}: removed {} containers", pass.app, ids.size());
   if (purge_row) {
+    // apps:destroy removes the app's image tags, as Dokku does; an image another repository
+    // or container still uses stays (Docker refuses, and that is fine).
+    StatusOr<std::vector<ImageInfo>> images = docker_->ListImages("dokku/" + pass.app);
+    if (!images.ok()) return images.status();
+    for (const ImageInfo& image : *images) {
+      for (const std::string& ref : image.repo_tags) {
+        if (ref.rfind("dokku/" + pass.app + ":", 0) != 0) continue;
+        Status st = docker_->RemoveImage(ref);
+        if (st.IsUnavailable()) return st;
+      }
+    }
     DOKKU_RETURN_IF_ERROR(pass.store->PurgeApp(pass.app));
   } else {
     DOKKU_RETURN_IF_ERROR(pass.store->ReplaceContainers(pass.app, {}));

@@ -166,10 +166,10 @@ Status Store::Migrate() {
 }
 
 int Store::SchemaVersion() {
-  return Guard([&]() -> StatusOr<int> {
-           return db_->execAndGet("PRAGMA user_version").getInt();
-         })
-      .value();
+  StatusOr<int> v = Guard([&]() -> StatusOr<int> {
+    return db_->execAndGet("PRAGMA user_version").getInt();
+  });
+  return v.ok() ? *v : -1;
 }
 
 StatusOr<std::string> Store::StoreId() {
@@ -246,9 +246,8 @@ StatusOr<int64_t> Store::DestroyApp(const std::string& app) {
     SQLite::Statement up(*db_, "UPDATE apps SET deleting = 1 WHERE name = ? AND deleting = 0");
     up.bind(1, app);
     if (up.exec() == 0) return Status::NotFound(fmt::format("App {} does not exist", app));
-    SQLite::Statement props(*db_, "DELETE FROM properties WHERE app = ?");
-    props.bind(1, app);
-    props.exec();
+    // Properties stay until PurgeApp: the teardown stops containers with the app's
+    // stop-timeout-seconds.
     int64_t gen = BumpGeneration(app);
     tx.commit();
     return gen;
@@ -301,8 +300,9 @@ Status Store::PurgeApp(const std::string& app) {
     live.bind(1, app);
     if (live.executeStep()) return Status::Ok();
     live.reset();
-    for (const char* sql : {"DELETE FROM containers WHERE app = ?", "DELETE FROM images WHERE app = ?",
-                            "DELETE FROM events WHERE app = ?"}) {
+    for (const char* sql :
+         {"DELETE FROM properties WHERE app = ?", "DELETE FROM containers WHERE app = ?",
+          "DELETE FROM images WHERE app = ?", "DELETE FROM events WHERE app = ?"}) {
       SQLite::Statement q(*db_, sql);
       q.bind(1, app);
       q.exec();

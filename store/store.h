@@ -38,7 +38,7 @@ class Store {
   Store(const Store&) = delete;
   Store& operator=(const Store&) = delete;
 
-  int SchemaVersion();
+  int SchemaVersion();  // -1 if it cannot be read
   // A random id made when the database was created; dokkud labels its containers with it.
   StatusOr<std::string> StoreId();
 
@@ -51,9 +51,9 @@ class Store {
   StatusOr<App> GetApp(const std::string& app);
   // Includes apps being deleted only when include_deleting.
   StatusOr<std::vector<App>> ListApps(bool include_deleting = false);
-  Status RequireApp(const std::string& app);
+  Status RequireApp(const std::string& app);  // NotFound unless it exists and is not deleting
   // The app row whatever its state (deleting included); nullopt when there is none.
-  StatusOr<std::optional<App>> FindApp(const std::string& app);  // NotFound unless the app exists and is not deleting
+  StatusOr<std::optional<App>> FindApp(const std::string& app);
 
   // ---- formation ----
   StatusOr<std::vector<FormationEntry>> GetFormation(const std::string& app);

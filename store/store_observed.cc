@@ -80,7 +80,10 @@ StatusOr<std::vector<ObservedContainer>> Store::ListContainers(const std::string
 Status Store::SetObserved(const std::string& app, int64_t generation, const std::string& error) {
   return Guard([&]() -> Status {
     SQLite::Statement q(*db_,
-                        "UPDATE apps SET observed_generation = ?1, last_error = ?2 "
+                        // A later pass at the same generation (a self-heal, say) must not
+                        // erase the failure the CLI is about to report.
+                        "UPDATE apps SET last_error = CASE WHEN ?1 > observed_generation THEN ?2 "
+                        "WHEN ?2 != '' THEN ?2 ELSE last_error END, observed_generation = ?1 "
                         "WHERE name = ?3 AND observed_generation <= ?1");
     q.bind(1, static_cast<int64_t>(generation));
     q.bind(2, error);

@@ -248,7 +248,7 @@ TEST_F(ChecksRunnerTest, WebWithoutChecksRunsTheDefaultCheckAndSaysSo) {
   EXPECT_TRUE(outcome.ok);
   const std::vector<std::string> want = {
       "       For more efficient zero downtime deployments, create a file CHECKS.",
-      "       See https://dokku.com/docs/deployment/zero-downtime-deploys/ for examples",
+      "       See the CHECKS section of the README for examples",
       "       CHECKS file not found in container: Running simple container check...",
       "       Waiting for 10 seconds (web.1)",
       "       Default container check successful (web.1)",

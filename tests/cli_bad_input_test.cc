@@ -12,7 +12,8 @@ using testing::CliHarness;
 using testing::CliResult;
 
 struct BadCase {
-  BadCase(std::vector<std::string> a, std::string in = "") : args(std::move(a)), stdin_data(std::move(in)) {}
+  BadCase(std::vector<std::string> a, std::string in = "")
+      : args(std::move(a)), stdin_data(std::move(in)) {}
   std::vector<std::string> args;
   std::string stdin_data;
 };
@@ -31,9 +32,27 @@ std::string Label(const BadCase& c) {
 }
 
 std::vector<std::string> HostileNames(const std::string& big) {
-  return {"a/b",    "..",     "../etc", "a..b",   "a;b",   "a b",          "a\nb",
-          "a\"b",   "a'b",    "MyApp",  std::string("a\0b", 3), "\x01", "a\tb", "$(id)",
-          "`id`",   "a_b",    "-x",     "web.1?", big,     "/etc/passwd",  "a\\b"};
+  return {"a/b",
+          "..",
+          "../etc",
+          "a..b",
+          "a;b",
+          "a b",
+          "a\nb",
+          "a\"b",
+          "a'b",
+          "MyApp",
+          std::string("a\0b", 3),
+          "\x01",
+          "a\tb",
+          "$(id)",
+          "`id`",
+          "a_b",
+          "-x",
+          "web.1?",
+          big,
+          "/etc/passwd",
+          "a\\b"};
 }
 
 std::vector<BadCase> AppNameCases(const std::string& name) {
@@ -67,11 +86,12 @@ std::vector<BadCase> ValueCases(const std::string& big) {
   const std::string nul_tag("v\0", 2), nul_scale("we\0b=1", 6), nul_path("P\0f", 3);
   std::vector<BadCase> cases;
   for (const std::string& t :
-       {std::string("web=abc"), std::string("web=-1"), std::string("web=1001"), std::string("web=1.5"),
-        std::string("we b=1"), std::string("web"), std::string("=1"), std::string("web=1;drop table apps"),
-        std::string("web="), std::string("w/eb=1"), std::string("../x=1"), big + "=1", "web=" + big,
-        nul_scale, std::string("web=1\n2"), std::string("WEB$=1"), std::string("clock=1"),
-        std::string("web=0x10"), std::string("web=+1")}) {
+       {std::string("web=abc"), std::string("web=-1"), std::string("web=1001"),
+        std::string("web=1.5"), std::string("we b=1"), std::string("web"), std::string("=1"),
+        std::string("web=1;drop table apps"), std::string("web="), std::string("w/eb=1"),
+        std::string("../x=1"), big + "=1", "web=" + big, nul_scale, std::string("web=1\n2"),
+        std::string("WEB$=1"), std::string("clock=1"), std::string("web=0x10"),
+        std::string("web=+1")}) {
     cases.push_back({{"ps:scale", "good", t}});
   }
   cases.push_back({{"ps:scale", "good", "web=1", "worker=x"}});
@@ -83,8 +103,8 @@ std::vector<BadCase> ValueCases(const std::string& big) {
                                std::string("1 0"), std::string("3601"), big}) {
     cases.push_back({{"ps:set", "good", "stop-timeout-seconds", v}});
   }
-  for (const std::string& v : {std::string("../etc/passwd"), std::string("/x/../y"), std::string("a;b"),
-                               std::string("with space"), nul_path, big}) {
+  for (const std::string& v : {std::string("../etc/passwd"), std::string("/x/../y"),
+                               std::string("a;b"), std::string("with space"), nul_path, big}) {
     cases.push_back({{"ps:set", "good", "procfile-path", v}});
   }
   cases.push_back({{"ps:set", "good", "restore", "yes"}});
@@ -95,14 +115,15 @@ std::vector<BadCase> ValueCases(const std::string& big) {
   cases.push_back({{"ps:set", "--global", "restore", "true"}});
   cases.push_back({{"ps:set", "--global", "bogus", "x"}});
   cases.push_back({{"ps:set", "--global", "restart-policy", "nope"}});
-  for (const std::string& l : {std::string(","), std::string("web,,worker"), std::string("a b"),
-                               std::string("\n"), std::string("../x"), big, std::string("web;rm")}) {
+  for (const std::string& l :
+       {std::string(","), std::string("web,,worker"), std::string("a b"), std::string("\n"),
+        std::string("../x"), big, std::string("web;rm")}) {
     cases.push_back({{"checks:disable", "good", l}});
     cases.push_back({{"checks:skip", "good", l}});
     cases.push_back({{"checks:enable", "good", l}});
   }
-  for (const std::string& v : {std::string("abc"), std::string("-1"), std::string("1e3"),
-                               std::string("86401"), big}) {
+  for (const std::string& v :
+       {std::string("abc"), std::string("-1"), std::string("1e3"), std::string("86401"), big}) {
     cases.push_back({{"checks:set", "good", "wait-to-retire", v}});
   }
   cases.push_back({{"checks:set", "--global", "default-wait", "x"}});
@@ -113,9 +134,9 @@ std::vector<BadCase> ValueCases(const std::string& big) {
                                std::string("web.-1"), std::string("../x"), big}) {
     cases.push_back({{"checks:run", "good", l}});
   }
-  for (const std::string& t : {std::string("bad tag"), std::string("-x"), std::string("../x"),
-                               std::string("a/b"), std::string("UP:per"), big, std::string(""),
-                               std::string(".hidden"), nul_tag}) {
+  for (const std::string& t :
+       {std::string("bad tag"), std::string("-x"), std::string("../x"), std::string("a/b"),
+        std::string("UP:per"), big, std::string(""), std::string(".hidden"), nul_tag}) {
     cases.push_back({{"tags:create", "good", t}});
     cases.push_back({{"tags:deploy", "good", t}});
     cases.push_back({{"tags:destroy", "good", t}});

@@ -99,13 +99,16 @@ TEST(CliConcurrencyTest, FiftyConcurrentWritersLoseNothing) {
   for (int i = 0; i < 50; ++i) {
     std::vector<std::string>& a = children[i].args;
     if (i < 20) {
-      a = {"--detach", "ps:scale", "shared", "p" + std::to_string(i) + "=" + std::to_string(i % 5 + 1)};
+      a = {"--detach", "ps:scale", "shared",
+           "p" + std::to_string(i) + "=" + std::to_string(i % 5 + 1)};
     } else if (i < 30) {
       a = {"ps:set", "shared", "stop-timeout-seconds", std::to_string(i)};
     } else if (i < 40) {
-      a = {"--detach", "ps:scale", "app-" + std::to_string(i - 30), "web=" + std::to_string(i % 4 + 2)};
+      a = {"--detach", "ps:scale", "app-" + std::to_string(i - 30),
+           "web=" + std::to_string(i % 4 + 2)};
     } else {
-      a = {"ps:set", "app-" + std::to_string(i - 40), "restart-policy", "on-failure:" + std::to_string(i)};
+      a = {"ps:set", "app-" + std::to_string(i - 40), "restart-policy",
+           "on-failure:" + std::to_string(i)};
     }
   }
 

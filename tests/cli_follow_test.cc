@@ -20,9 +20,7 @@ constexpr char kNotRunning[] =
 
 class CliFollowTest : public ::testing::Test {
  protected:
-  void SetUp() override {
-    h_.DeployApp("myapp", {CliHarness::Container("myapp", "web", 1, "c1")});
-  }
+  void SetUp() override { h_.DeployApp("myapp", {CliHarness::Container("myapp", "web", 1, "c1")}); }
   int64_t RestartGeneration() { return (*h_.daemon().GetFormation("myapp"))[0].restart_generation; }
 
   CliHarness h_;
@@ -64,9 +62,10 @@ TEST_F(CliFollowTest, TimeCapEndsTheWait) {
   const int64_t start = h_.clock().NowMs();
   CliResult r = h_.Run({"ps:restart", "myapp"}, "", {{"DOKKU_WAIT_TIMEOUT", "2"}});
   EXPECT_EQ(r.rc, 1);
-  EXPECT_EQ(r.err,
-            " !     Timed out after 2 seconds waiting for dokkud; the change is saved and dokkud is "
-            "still working on it\n");
+  EXPECT_EQ(
+      r.err,
+      " !     Timed out after 2 seconds waiting for dokkud; the change is saved and dokkud is "
+      "still working on it\n");
   const int64_t waited = h_.clock().NowMs() - start;
   EXPECT_GE(waited, 2000);
   EXPECT_LT(waited, 2100);
@@ -93,12 +92,35 @@ TEST_F(CliFollowTest, PrintsOnlyNewEventsOfTheApp) {
 TEST_F(CliFollowTest, FailureNotShownAsAnEventIsPrintedAtTheEnd) {
   h_.Beat();
   h_.OnSleep([this] {
-    h_.ApplyAll("myapp", {{"info1", "Deploying web (count=1)"}}, "Could not start due to 1 failed checks (web.1)");
+    h_.ApplyAll("myapp", {{"info1", "Deploying web (count=1)"}},
+                "Could not start due to 1 failed checks (web.1)");
   });
   CliResult r = h_.Run({"ps:restart", "myapp"});
   EXPECT_EQ(r.rc, 1);
   EXPECT_EQ(r.out, "-----> Deploying web (count=1)\n");
   EXPECT_EQ(r.err, " !     Could not start due to 1 failed checks (web.1)\n");
+}
+
+TEST_F(CliFollowTest, FailedReleaseFailsEvenIfALaterPassReportsSuccess) {
+  const std::string reason = "App image (dokku/myapp:v9) not found";
+  h_.Beat();
+  h_.OnSleep([&] {
+    h_.Beat();
+    auto app = h_.daemon().GetApp("myapp");
+    auto release = h_.daemon().GetRelease(*app->desired_release);
+    Release failed = *release;
+    failed.status = "failed";
+    failed.error = reason;
+    ASSERT_OK(h_.daemon().UpdateRelease(failed));
+    ASSERT_OK(h_.daemon().SetDesiredRelease("myapp", app->current_release));
+    ASSERT_OK(h_.daemon().AppendEvent("myapp", "warn", reason));
+    ASSERT_OK(h_.daemon().SetObserved("myapp", app->generation, reason));
+    // A second pass at the same generation finds nothing to do.
+    ASSERT_OK(h_.daemon().SetObserved("myapp", app->generation, ""));
+  });
+  CliResult r = h_.Run({"tags:deploy", "myapp", "v9"});
+  EXPECT_EQ(r.rc, 1);
+  EXPECT_EQ(r.err, " !     " + reason + "\n");
 }
 
 TEST_F(CliFollowTest, DetachReturnsAtOnceEvenWithoutDaemon) {
@@ -129,7 +151,8 @@ TEST_F(CliFollowTest, FakeDaemonThread) {
       auto app = s.GetApp("myapp");
       if (app.ok() && app->observed_generation < app->generation) {
         if (step == 0) EXPECT_OK(s.AppendEvent("myapp", "info1", "Deploying web (count=3)"));
-        if (step == 1) EXPECT_OK(s.AppendEvent("myapp", "verbose", "Attempting pre-flight checks (web.3)"));
+        if (step == 1)
+          EXPECT_OK(s.AppendEvent("myapp", "verbose", "Attempting pre-flight checks (web.3)"));
         if (step == 2) {
           EXPECT_OK(s.AppendEvent("myapp", "verbose", "All checks successful (web.3)"));
           EXPECT_OK(s.SetObserved("myapp", app->generation, ""));

@@ -52,7 +52,8 @@ void CliHarness::ApplyAll(const std::string& app,
   EXPECT_OK(daemon().SetObserved(app, a->generation, error));
 }
 
-Release CliHarness::DeployApp(const std::string& app, const std::vector<ObservedContainer>& containers,
+Release CliHarness::DeployApp(const std::string& app,
+                              const std::vector<ObservedContainer>& containers,
                               const std::string& tag) {
   CliResult created = Run({"apps:create", app});
   EXPECT_EQ(created.rc, 0) << created.Describe();

@@ -19,7 +19,9 @@ struct CliResult {
   int rc = -1;
   std::string out;
   std::string err;
-  std::string Describe() const { return "rc=" + std::to_string(rc) + "\nout:\n" + out + "err:\n" + err; }
+  std::string Describe() const {
+    return "rc=" + std::to_string(rc) + "\nout:\n" + out + "err:\n" + err;
+  }
 };
 
 class CliHarness {
@@ -41,7 +43,8 @@ class CliHarness {
   void Beat();  // a fresh heartbeat
   // Fake dokkud pass for `app`: heartbeat, the given events, then observed = generation with
   // `error` ("" = success).
-  void ApplyAll(const std::string& app, const std::vector<std::pair<std::string, std::string>>& events,
+  void ApplyAll(const std::string& app,
+                const std::vector<std::pair<std::string, std::string>>& events,
                 const std::string& error = "");
 
   // An app created through the CLI with a live release (tag `tag`, image sha256:<hex>) and the

@@ -23,7 +23,8 @@ constexpr char kPsFlags[] =
 class CliReportTest : public ::testing::Test {
  protected:
   void DeployNodeApp() {
-    h_.DeployApp("node-js-app", {CliHarness::Container("node-js-app", "web", 1, "0123456789abcdef0123")});
+    h_.DeployApp("node-js-app",
+                 {CliHarness::Container("node-js-app", "web", 1, "0123456789abcdef0123")});
   }
   CliHarness h_;
 };
@@ -105,7 +106,8 @@ TEST_F(CliReportTest, PsReportInfoFlags) {
   EXPECT_EQ(two.out + two.err, "");
   CliResult json_flag = h_.Run({"ps:report", "node-js-app", "--format", "json", "--deployed"});
   EXPECT_EQ(json_flag.rc, 1);
-  EXPECT_EQ(json_flag.err, " !     --format flag cannot be specified when specifying an info flag\n");
+  EXPECT_EQ(json_flag.err,
+            " !     --format flag cannot be specified when specifying an info flag\n");
   CliResult format = h_.Run({"ps:report", "node-js-app", "--format", "xml"});
   EXPECT_EQ(format.rc, 1);
   EXPECT_EQ(format.err, " !     Format must be \"stdout\" or \"json\": \"xml\"\n");
@@ -129,7 +131,9 @@ TEST_F(CliReportTest, PsReportGlobal) {
 
 TEST_F(CliReportTest, PsReportStates) {
   ASSERT_EQ(h_.Run({"apps:create", "fresh"}).rc, 0);
-  auto flag = [&](const std::string& app, const char* f) { return h_.Run({"ps:report", app, f}).out; };
+  auto flag = [&](const std::string& app, const char* f) {
+    return h_.Run({"ps:report", app, f}).out;
+  };
   EXPECT_EQ(flag("fresh", "--deployed"), "false\n");
   EXPECT_EQ(flag("fresh", "--running"), "false\n");
   EXPECT_EQ(flag("fresh", "--processes"), "0\n");

@@ -56,9 +56,12 @@ TEST_F(CliTest, TopicHelpMatchesDokkuLayout) {
   }
   CliResult ps = h_.Run({"ps"});
   EXPECT_EQ(ps.rc, 0);
-  EXPECT_EQ(ps.out.rfind("Usage: dokku ps[:COMMAND]\n\nManage app processes\n\nAdditional commands:\n", 0), 0u);
-  EXPECT_NE(ps.out.find("\n    ps:scale [--skip-deploy] [--format stdout|json] <app> [<proc>=<count>...]  "
-                        "Get/Set how many instances of a given process to run\n"),
+  EXPECT_EQ(ps.out.rfind(
+                "Usage: dokku ps[:COMMAND]\n\nManage app processes\n\nAdditional commands:\n", 0),
+            0u);
+  EXPECT_NE(ps.out.find(
+                "\n    ps:scale [--skip-deploy] [--format stdout|json] <app> [<proc>=<count>...]  "
+                "Get/Set how many instances of a given process to run\n"),
             std::string::npos);
   EXPECT_EQ(ps.out.find("ps:restartall"), std::string::npos);  // hidden alias
   CliResult checks = h_.Run({"checks"});
@@ -71,9 +74,10 @@ TEST_F(CliTest, TopicHelpMatchesDokkuLayout) {
 TEST_F(CliTest, CommandHelpAndGlobalHelp) {
   CliResult r = h_.Run({"ps:scale", "--help"});
   EXPECT_EQ(r.rc, 0);
-  EXPECT_EQ(r.out,
-            "Usage: dokku ps:scale [--skip-deploy] [--format stdout|json] <app> [<proc>=<count>...]\n"
-            "\nGet/Set how many instances of a given process to run\n");
+  EXPECT_EQ(
+      r.out,
+      "Usage: dokku ps:scale [--skip-deploy] [--format stdout|json] <app> [<proc>=<count>...]\n"
+      "\nGet/Set how many instances of a given process to run\n");
   CliResult all = h_.Run({"help", "--all"});
   EXPECT_NE(all.out.find("    checks:run <app> [process-type(s)]"), std::string::npos);
   CliResult top = h_.Run({});
@@ -95,9 +99,10 @@ TEST_F(CliTest, UnknownFlagIsAUsageError) {
   ASSERT_EQ(h_.Run({"apps:create", "myapp"}).rc, 0);
   CliResult r = h_.Run({"ps:scale", "--bogus", "myapp"});
   EXPECT_EQ(r.rc, 2);
-  EXPECT_EQ(r.err,
-            " !     unknown flag: --bogus\n"
-            "Usage: dokku ps:scale [--skip-deploy] [--format stdout|json] <app> [<proc>=<count>...]\n");
+  EXPECT_EQ(
+      r.err,
+      " !     unknown flag: --bogus\n"
+      "Usage: dokku ps:scale [--skip-deploy] [--format stdout|json] <app> [<proc>=<count>...]\n");
   EXPECT_EQ(h_.Run({"ps:scale", "myapp", "--format"}).rc, 2);
   EXPECT_EQ(h_.Run({"apps:create", "a", "b"}).rc, 2);
 }
@@ -117,9 +122,10 @@ TEST_F(CliTest, AppsCreateListExists) {
   EXPECT_EQ(dup.err, " !     Name is already taken\n");
   CliResult bad = h_.Run({"apps:create", "Bad_Name"});
   EXPECT_EQ(bad.rc, 1);
-  EXPECT_EQ(bad.err,
-            " !     App name must begin with lowercase alphanumeric character, and may only contain "
-            "lowercase alphanumerics, dots, and hyphens\n");
+  EXPECT_EQ(
+      bad.err,
+      " !     App name must begin with lowercase alphanumeric character, and may only contain "
+      "lowercase alphanumerics, dots, and hyphens\n");
   CliResult none = h_.Run({"apps:create"});
   EXPECT_EQ(none.err, " !     Please specify an app to run the command on\n");
 
@@ -193,7 +199,9 @@ TEST_F(CliTest, AppsDestroyForceWithoutDaemonKeepsTheRequest) {
   ASSERT_EQ(h_.Run({"apps:create", "myapp"}).rc, 0);
   CliResult r = h_.Run({"--force", "apps:destroy", "myapp"});
   EXPECT_EQ(r.rc, 1);
-  EXPECT_EQ(r.err, " !     dokkud is not running; the change is saved and will be applied when it starts\n");
+  EXPECT_EQ(
+      r.err,
+      " !     dokkud is not running; the change is saved and will be applied when it starts\n");
   EXPECT_EQ(h_.Run({"apps:exists", "myapp"}).rc, 20);
   ASSERT_EQ(h_.daemon().ListApps(true)->size(), 1u);
   EXPECT_TRUE(h_.daemon().ListApps(true)->front().deleting);
@@ -213,8 +221,9 @@ TEST_F(CliTest, PsScaleListsFormation) {
             "web:  1\n"
             "worker: 0\n");
   EXPECT_EQ(h_.Run({"--quiet", "ps:scale", "myapp"}).out, "web:  1\nworker: 0\n");
-  EXPECT_EQ(h_.Run({"ps:scale", "myapp", "--format", "json"}).out,
-            "[{\"process_type\":\"web\",\"quantity\":1},{\"process_type\":\"worker\",\"quantity\":0}]\n");
+  EXPECT_EQ(
+      h_.Run({"ps:scale", "myapp", "--format", "json"}).out,
+      "[{\"process_type\":\"web\",\"quantity\":1},{\"process_type\":\"worker\",\"quantity\":0}]\n");
   EXPECT_EQ(h_.Run({"ps:scale", "--format=yaml", "myapp"}).out, list.out);  // Dokku: stdout
 }
 
@@ -227,7 +236,8 @@ TEST_F(CliTest, PsScaleRejectsBadTuplesWithoutWriting) {
   EXPECT_EQ(missing.err, " !     Missing count for process type web\n");
   CliResult invalid = h_.Run({"ps:scale", "myapp", "web=2", "worker=abc"});
   EXPECT_EQ(invalid.err, " !     Invalid count for process type worker\n");
-  EXPECT_EQ(h_.Run({"ps:scale", "myapp", "web=-1"}).err, " !     Invalid count for process type web\n");
+  EXPECT_EQ(h_.Run({"ps:scale", "myapp", "web=-1"}).err,
+            " !     Invalid count for process type web\n");
   EXPECT_EQ(h_.Dump(), before);
 }
 
@@ -243,7 +253,8 @@ TEST_F(CliTest, PsScaleRespectsProcfileAndDokkuScale) {
   CliResult blocked = h_.Run({"ps:scale", "myapp", "web=2"});
   EXPECT_EQ(blocked.rc, 1);
   EXPECT_EQ(blocked.out, "");
-  EXPECT_EQ(blocked.err, " !     App myapp contains DOKKU_SCALE file and cannot be manually scaled\n");
+  EXPECT_EQ(blocked.err,
+            " !     App myapp contains DOKKU_SCALE file and cannot be manually scaled\n");
   EXPECT_EQ(h_.Dump(), locked);
 }
 
@@ -284,20 +295,36 @@ TEST_F(CliTest, PsSetFollowsDokkusOrderOfChecks) {
     std::string out, err;
   };
   const std::vector<Case> cases = {
-      {{"ps:set", "myapp", "restart-policy", "always"}, 0, "=====> Setting restart-policy to always\n", ""},
+      {{"ps:set", "myapp", "restart-policy", "always"},
+       0,
+       "=====> Setting restart-policy to always\n",
+       ""},
       {{"ps:set", "myapp", "restart-policy"}, 0, "=====> Unsetting restart-policy\n", ""},
-      {{"ps:set", "--global", "stop-timeout-seconds", "45"}, 0, "=====> Setting stop-timeout-seconds to 45\n", ""},
+      {{"ps:set", "--global", "stop-timeout-seconds", "45"},
+       0,
+       "=====> Setting stop-timeout-seconds to 45\n",
+       ""},
       {{"ps:set", "myapp", "restore", "false"}, 0, "=====> Setting restore to false\n", ""},
-      {{"ps:set", "nope", "restart-policy", "sometimes"}, 1, "", " !     Invalid restart-policy specified\n"},
+      {{"ps:set", "nope", "restart-policy", "sometimes"},
+       1,
+       "",
+       " !     Invalid restart-policy specified\n"},
       {{"ps:set", "nope", "restart-policy", "always"}, 20, "", " !     App nope does not exist\n"},
-      {{"ps:set", "--global", "restore", "true"}, 1, "", " !     Property cannot be specified globally\n"},
+      {{"ps:set", "--global", "restore", "true"},
+       1,
+       "",
+       " !     Property cannot be specified globally\n"},
       {{"ps:set", "myapp"}, 1, "", " !     No property specified\n"},
       {{"ps:set", "myapp", "colour", "red"},
        1,
        "",
-       " !     Invalid property specified, valid properties include: dockerfile-start-cmd, procfile-path, "
+       " !     Invalid property specified, valid properties include: dockerfile-start-cmd, "
+       "procfile-path, "
        "restart-policy, restore, skip-deploy, start-cmd, stop-timeout-seconds\n"},
-      {{"ps:set", "myapp", "start-cmd", "bin/run"}, 1, "", " !     Property start-cmd is not supported by dokkud\n"},
+      {{"ps:set", "myapp", "start-cmd", "bin/run"},
+       1,
+       "",
+       " !     Property start-cmd is not supported by dokkud\n"},
       {{"ps:set", "myapp", "stop-timeout-seconds", "soon"},
        1,
        "",
@@ -317,7 +344,8 @@ TEST_F(CliTest, PsSetFollowsDokkusOrderOfChecks) {
 TEST_F(CliTest, PsShowsContainerTable) {
   auto web1 = CliHarness::Container("myapp", "web", 1, "0123456789abcdef0123");
   web1.started_at = Now() - 192;
-  auto web2 = CliHarness::Container("myapp", "web", 2, "fedcba9876543210fedc", "running", "retiring");
+  auto web2 =
+      CliHarness::Container("myapp", "web", 2, "fedcba9876543210fedc", "running", "retiring");
   web2.started_at = Now() - 7384;
   auto worker = CliHarness::Container("myapp", "worker", 1, "aaaabbbbccccddddeeee", "exited");
   h_.DeployApp("myapp", {worker, web2, web1});
@@ -462,7 +490,8 @@ TEST_F(CliTest, PsStopAndStart) {
   EXPECT_FALSE(h_.daemon().GetApp("myapp")->desired_running);
   EXPECT_EQ(h_.Run({"ps:report", "myapp", "--restore"}).out, "false\n");
 
-  ASSERT_OK(h_.daemon().ReplaceContainers("myapp", {CliHarness::Container("myapp", "web", 1, "c1", "exited")}));
+  ASSERT_OK(h_.daemon().ReplaceContainers(
+      "myapp", {CliHarness::Container("myapp", "web", 1, "c1", "exited")}));
   CliResult start = h_.Run({"ps:start", "myapp"});
   EXPECT_EQ(start.rc, 0) << start.Describe();
   EXPECT_EQ(start.err, " !     App has been detected as not running, releasing\n");
@@ -485,9 +514,9 @@ TEST_F(CliTest, PsRebuildCreatesAReleaseOfTheCurrentTag) {
 TEST_F(CliTest, TagsListsImagesLikeDocker) {
   h_.DeployApp("myapp", {});
   const std::string id = "sha256:4a5b6c7d8e9f00112233445566778899aabbccddeeff00112233445566778899";
-  ASSERT_OK(h_.daemon().ReplaceImages(
-      "myapp", {{"myapp", "v0.9.0", id, Now() - 90, 1234567}, {"myapp", "latest", id, Now() - 90, 1234567},
-                {"myapp", "old", id, Now() - 3 * 86400, 512}}));
+  ASSERT_OK(h_.daemon().ReplaceImages("myapp", {{"myapp", "v0.9.0", id, Now() - 90, 1234567},
+                                                {"myapp", "latest", id, Now() - 90, 1234567},
+                                                {"myapp", "old", id, Now() - 3 * 86400, 512}}));
   CliResult r = h_.Run({"tags", "myapp"});
   EXPECT_EQ(r.rc, 0);
   EXPECT_EQ(r.out,
@@ -502,10 +531,15 @@ TEST_F(CliTest, TagsCreateAndDestroyWaitForTheDaemon) {
   h_.DeployApp("myapp", {});
   h_.Beat();
   std::string fail_with;
+  bool daemon_reports = false;  // dokkud may print the success line itself
   h_.OnSleep([&] {
     h_.Beat();
     auto ops = h_.daemon().PendingTagOps("myapp");
     for (const TagOp& op : *ops) {
+      if (daemon_reports) {
+        ASSERT_OK(
+            h_.daemon().AppendEvent("myapp", "info2", "Added " + op.tag + " tag to dokku/myapp"));
+      }
       ASSERT_OK(h_.daemon().FinishTagOp(op.id, fail_with.empty(), fail_with));
     }
   });
@@ -514,11 +548,16 @@ TEST_F(CliTest, TagsCreateAndDestroyWaitForTheDaemon) {
   EXPECT_EQ(created.out, "=====> Added v2 tag to dokku/myapp\n");
   CliResult destroyed = h_.Run({"tags:destroy", "myapp", "v2"});
   EXPECT_EQ(destroyed.rc, 0) << destroyed.Describe();
-  EXPECT_EQ(destroyed.out, "Untagged: dokku/myapp:v2\n");
+  EXPECT_EQ(destroyed.out, "       Untagged: dokku/myapp:v2\n");
   fail_with = "No such image: dokku/myapp:v3";
   CliResult failed = h_.Run({"tags:destroy", "myapp", "v3"});
   EXPECT_EQ(failed.rc, 1);
   EXPECT_EQ(failed.err, " !     No such image: dokku/myapp:v3\n");
+  fail_with.clear();
+  daemon_reports = true;
+  CliResult once = h_.Run({"tags:create", "myapp", "v4"});
+  EXPECT_EQ(once.rc, 0) << once.Describe();
+  EXPECT_EQ(once.out, "=====> Added v4 tag to dokku/myapp\n");
 }
 
 TEST_F(CliTest, TagsErrors) {
@@ -540,7 +579,8 @@ TEST_F(CliTest, TagsErrors) {
 TEST_F(CliTest, TagsDeployReportsTheDaemonsFailureOnce) {
   h_.DeployApp("myapp", {});
   const std::string reason = "App image (dokku/myapp:v9) not found";
-  DaemonApplies("myapp", {{"info1", "Releasing myapp (dokku/myapp:v9)..."}, {"error", reason}}, reason);
+  DaemonApplies("myapp", {{"info1", "Releasing myapp (dokku/myapp:v9)..."}, {"error", reason}},
+                reason);
   CliResult r = h_.Run({"tags:deploy", "myapp", "v9"});
   EXPECT_EQ(r.rc, 1);
   EXPECT_EQ(r.out, "-----> Releasing myapp (dokku/myapp:v9)...\n");
@@ -560,12 +600,15 @@ TEST_F(CliTest, ReleasesTableAndJson) {
   ASSERT_OK(h_.daemon().SetDesiredRelease("myapp", first.id));
   CliResult r = h_.Run({"releases", "myapp"});
   EXPECT_EQ(r.rc, 0) << r.Describe();
-  EXPECT_EQ(r.out,
-            "=====> myapp releases\n"
-            "RELEASE   TAG       IMAGE ID       STATUS           CREATED                  TRIGGER       ERROR\n"
-            "2         v2        -              failed           Less than a second ago   tags:deploy   "
-            "App image (dokku/myapp:v2) not found\n"
-            "1         v1        4a5b6c7d8e9f   live (current)   3 hours ago              test          \n");
+  EXPECT_EQ(
+      r.out,
+      "=====> myapp releases\n"
+      "RELEASE   TAG       IMAGE ID       STATUS           CREATED                  TRIGGER       "
+      "ERROR\n"
+      "2         v2        -              failed           Less than a second ago   tags:deploy   "
+      "App image (dokku/myapp:v2) not found\n"
+      "1         v1        4a5b6c7d8e9f   live (current)   3 hours ago              test          "
+      "\n");
   auto j = nlohmann::json::parse(h_.Run({"releases", "myapp", "--format", "json"}).out);
   ASSERT_EQ(j.size(), 2u);
   EXPECT_EQ(j[0]["number"], 2);
@@ -610,7 +653,8 @@ TEST_F(CliTest, ChecksModes) {
     return h_.Run({"checks:report", "myapp", "--checks-disabled-list"}).out + "/" +
            h_.Run({"checks:report", "myapp", "--checks-skipped-list"}).out;
   };
-  EXPECT_EQ(h_.Run({"checks:disable", "myapp"}).out, "-----> Disabling zero downtime for app (myapp)\n");
+  EXPECT_EQ(h_.Run({"checks:disable", "myapp"}).out,
+            "-----> Disabling zero downtime for app (myapp)\n");
   EXPECT_EQ(lists(), "_all_\n/none\n");
   EXPECT_EQ(h_.Run({"checks:disable", "myapp", "web,worker"}).out,
             "-----> Disabling zero downtime for app's (myapp) proctypes (web,worker)\n");
@@ -618,9 +662,11 @@ TEST_F(CliTest, ChecksModes) {
   EXPECT_EQ(h_.Run({"checks:skip", "myapp", "worker"}).out,
             "-----> Skipping zero downtime for app's (myapp) proctypes (worker)\n");
   EXPECT_EQ(lists(), "web\n/worker\n");
-  EXPECT_EQ(h_.Run({"checks:skip", "myapp"}).out, "-----> Skipping zero downtime for app (myapp)\n");
+  EXPECT_EQ(h_.Run({"checks:skip", "myapp"}).out,
+            "-----> Skipping zero downtime for app (myapp)\n");
   EXPECT_EQ(lists(), "none\n/_all_\n");
-  EXPECT_EQ(h_.Run({"checks:enable", "myapp"}).out, "-----> Enabling zero downtime for app's (myapp)\n");
+  EXPECT_EQ(h_.Run({"checks:enable", "myapp"}).out,
+            "-----> Enabling zero downtime for app's (myapp)\n");
   EXPECT_EQ(lists(), "none\n/none\n");
   EXPECT_EQ(h_.Run({"checks:enable", "myapp", "web"}).out,
             "-----> Enabling zero downtime for app's (myapp) proctypes (web)\n");
@@ -636,7 +682,8 @@ TEST_F(CliTest, ChecksSet) {
   EXPECT_EQ(h_.Run({"checks:set", "myapp", "wait-to-retire", "30"}).out,
             "=====> Setting wait-to-retire to 30\n");
   EXPECT_EQ(h_.Run({"checks:report", "myapp", "--checks-computed-wait-to-retire"}).out, "30\n");
-  EXPECT_EQ(h_.Run({"checks:set", "myapp", "wait-to-retire"}).out, "=====> Unsetting wait-to-retire\n");
+  EXPECT_EQ(h_.Run({"checks:set", "myapp", "wait-to-retire"}).out,
+            "=====> Unsetting wait-to-retire\n");
   EXPECT_EQ(h_.Run({"checks:set", "--global", "default-wait", "5"}).out,
             "=====> Setting default-wait to 5\n");
   EXPECT_EQ(h_.Run({"checks:report", "--global", "--checks-computed-default-wait"}).out, "5\n");
@@ -654,7 +701,8 @@ TEST_F(CliTest, ChecksSet) {
 TEST_F(CliTest, ChecksRunValidatesTargetsThenFollowsTheRequest) {
   h_.DeployApp("myapp", {CliHarness::Container("myapp", "web", 1, "c1")});
   const std::string before = h_.Dump();
-  EXPECT_EQ(h_.Run({"checks:run", "myapp", "web2"}).err, " !     Invalid process type specified (myapp.web2)\n");
+  EXPECT_EQ(h_.Run({"checks:run", "myapp", "web2"}).err,
+            " !     Invalid process type specified (myapp.web2)\n");
   EXPECT_EQ(h_.Run({"checks:run", "myapp", "web.3"}).err,
             " !     Invalid container index specified (myapp.web.3)\n");
   EXPECT_EQ(h_.Run({"checks:run", "myapp", "web,web.x"}).err,

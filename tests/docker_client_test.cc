@@ -111,7 +111,8 @@ TEST_F(DockerClientTest, CreateLeavesOutEmptyCmdAndUnpublishedPorts) {
   EXPECT_FALSE(body.contains("Cmd"));
   EXPECT_FALSE(body.contains("ExposedPorts"));
   EXPECT_FALSE(body["HostConfig"].contains("PortBindings"));
-  EXPECT_EQ(body["HostConfig"]["RestartPolicy"], json::parse(R"({"Name":"no","MaximumRetryCount":0})"));
+  EXPECT_EQ(body["HostConfig"]["RestartPolicy"],
+            json::parse(R"({"Name":"no","MaximumRetryCount":0})"));
   EXPECT_EQ(body["HostConfig"]["Init"], false);
   EXPECT_EQ(body["Env"], json::array());
   EXPECT_EQ(body["Labels"], json::object());

@@ -151,8 +151,8 @@ TEST(HttpTransportTest, DockerHostForms) {
   EXPECT_EQ(*SocketPathFromDockerHost("unix:///run/user/1000/docker.sock"),
             "/run/user/1000/docker.sock");
   EXPECT_EQ(*SocketPathFromDockerHost("/tmp/d.sock"), "/tmp/d.sock");
-  for (std::string_view bad : {"tcp://127.0.0.1:2375", "unix://relative.sock", "docker.sock",
-                               "ssh://host"}) {
+  for (std::string_view bad :
+       {"tcp://127.0.0.1:2375", "unix://relative.sock", "docker.sock", "ssh://host"}) {
     EXPECT_EQ(SocketPathFromDockerHost(bad).status().code(), StatusCode::kInvalidArgument) << bad;
   }
   EXPECT_FALSE(SocketPathFromDockerHost("unix://" + std::string(200, 'x')).ok());
@@ -164,7 +164,8 @@ TEST(HttpTransportTest, MissingSocketIsUnavailable) {
       transport.Request("GET", "/v1.41/_ping", "", "", std::chrono::milliseconds(0));
   EXPECT_TRUE(response.status().IsUnavailable()) << response.status().ToString();
   std::atomic<bool> stop{false};
-  StatusOr<HttpResponse> stream = transport.Stream("/v1.41/events", [](std::string_view) {}, stop);
+  StatusOr<HttpResponse> stream = transport.Stream(
+      "/v1.41/events", [](std::string_view) {}, stop);
   EXPECT_TRUE(stream.status().IsUnavailable()) << stream.status().ToString();
 }
 

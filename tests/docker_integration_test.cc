@@ -112,9 +112,10 @@ TEST_F(DockerIntegrationTest, ContainerLifecycle) {
   EXPECT_EQ(created->state, "created");
   EXPECT_EQ(created->image_id, image_id_);
   EXPECT_EQ(created->labels.at("com.dokku.process-type"), "web");
-  EXPECT_EQ(DockerInspect(*id, "{{.HostConfig.RestartPolicy.Name}}:"
-                               "{{.HostConfig.RestartPolicy.MaximumRetryCount}} "
-                               "{{.HostConfig.Init}} {{.Config.StopTimeout}}"),
+  EXPECT_EQ(DockerInspect(*id,
+                          "{{.HostConfig.RestartPolicy.Name}}:"
+                          "{{.HostConfig.RestartPolicy.MaximumRetryCount}} "
+                          "{{.HostConfig.Init}} {{.Config.StopTimeout}}"),
             "on-failure:3 true 5\n");
   EXPECT_NE(DockerInspect(*id, "{{.Config.Env}}").find("PORT=5000"), std::string::npos);
 
@@ -145,8 +146,8 @@ TEST_F(DockerIntegrationTest, ContainerLifecycle) {
   ASSERT_EQ(listed->size(), 1u);
   EXPECT_EQ((*listed)[0].name, name);
   EXPECT_EQ((*listed)[0].state, "running");
-  EXPECT_TRUE(docker_.ListContainers({"com.dokku.app-name=" + name, "com.dokku.process-type=x"})
-                  ->empty());
+  EXPECT_TRUE(
+      docker_.ListContainers({"com.dokku.app-name=" + name, "com.dokku.process-type=x"})->empty());
 
   ASSERT_OK(docker_.RenameContainer(*id, name + ".old"));
   EXPECT_EQ(docker_.ListContainers({"com.dokku.app-name=" + name}).value()[0].name, name + ".old");
@@ -154,7 +155,7 @@ TEST_F(DockerIntegrationTest, ContainerLifecycle) {
   EXPECT_EQ(DockerInspect(*id, "{{.HostConfig.RestartPolicy.Name}}"), "always\n");
 
   ASSERT_OK(docker_.StopContainer(*id, 5));
-  ASSERT_OK(docker_.StopContainer(*id, 5));  // 304
+  ASSERT_OK(docker_.StopContainer(*id, 5));          // 304
   ASSERT_OK(docker_.KillContainer(*id, "SIGTERM"));  // 409 not running -> OK
   StatusOr<ContainerInfo> stopped = docker_.InspectContainer(*id);
   ASSERT_OK(stopped);

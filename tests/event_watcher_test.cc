@@ -45,9 +45,15 @@ class Recorder {
     std::unique_lock<std::mutex> lock(mu_);
     return cv_.wait_for(lock, std::chrono::seconds(5), done);
   }
-  bool WaitEvents(size_t n) { return WaitFor([&] { return events_.size() >= n; }); }
-  bool WaitBackoffs(size_t n) { return WaitFor([&] { return backoffs_.size() >= n; }); }
-  bool WaitReconnects(int n) { return WaitFor([&] { return reconnects_ >= n; }); }
+  bool WaitEvents(size_t n) {
+    return WaitFor([&] { return events_.size() >= n; });
+  }
+  bool WaitBackoffs(size_t n) {
+    return WaitFor([&] { return backoffs_.size() >= n; });
+  }
+  bool WaitReconnects(int n) {
+    return WaitFor([&] { return reconnects_ >= n; });
+  }
   std::vector<std::string> events() {
     std::lock_guard<std::mutex> lock(mu_);
     return events_;

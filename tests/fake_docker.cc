@@ -3,17 +3,20 @@
 #include <fmt/format.h>
 
 #include <algorithm>
+#include <cctype>
 #include <ctime>
-#include <regex>
 
 #include "controller/docker_codec.h"
 
 namespace dokku {
 namespace {
 
+// dockerd's rule: ^/?[a-zA-Z0-9][a-zA-Z0-9_.-]+$ (the leading '/' is stripped by the caller).
 bool ValidContainerName(const std::string& name) {
-  static const std::regex kName("^/?[a-zA-Z0-9][a-zA-Z0-9_.-]+$");
-  return std::regex_match(name, kName);
+  auto alnum = [](char c) { return std::isalnum(static_cast<unsigned char>(c)) != 0; };
+  return name.size() >= 2 && alnum(name[0]) &&
+         std::all_of(name.begin() + 1, name.end(),
+                     [&](char c) { return alnum(c) || c == '_' || c == '.' || c == '-'; });
 }
 
 int SignalNumber(std::string signal) {
@@ -22,7 +25,8 @@ int SignalNumber(std::string signal) {
       {"HUP", 1}, {"INT", 2}, {"QUIT", 3}, {"KILL", 9}, {"USR1", 10}, {"USR2", 12}, {"TERM", 15}};
   if (auto it = kSignals.find(signal); it != kSignals.end()) return it->second;
   int n = 0;
-  for (char c : signal) n = std::isdigit(static_cast<unsigned char>(c)) ? n * 10 + (c - '0') : -1000;
+  for (char c : signal)
+    n = std::isdigit(static_cast<unsigned char>(c)) ? n * 10 + (c - '0') : -1000;
   return n > 0 && n < 65 ? n : 0;
 }
 
@@ -83,18 +87,19 @@ std::string FakeDocker::NowRfc3339() const {
                      tm.tm_mon + 1, tm.tm_mday, tm.tm_hour, tm.tm_min, tm.tm_sec, ms % 1000);
 }
 
-// Macros keep the per-call preamble (record, then fail if unavailable) to one line.
-#define FAKE_BEGIN(call)                          \
-  std::lock_guard<std::mutex> lock(mu_);          \
-  DOKKU_RETURN_IF_ERROR(Record(call))
-
-#define FAKE_FIND(var, key, method)                                                   \
-  Container* var = FindLocked(key);                                                   \
-  DOKKU_RETURN_IF_ERROR(Injected(method, var != nullptr ? var->info.name : (key)));  \
-  if (var == nullptr) return Status::NotFound("No such container: " + (key))
+StatusOr<FakeDocker::Container*> FakeDocker::BeginOnContainer(std::string call,
+                                                              const std::string& key) {
+  const std::string method = call.substr(0, call.find(' '));
+  DOKKU_RETURN_IF_ERROR(Record(std::move(call)));
+  Container* c = FindLocked(key);
+  DOKKU_RETURN_IF_ERROR(Injected(method, c != nullptr ? c->info.name : key));
+  if (c == nullptr) return Status::NotFound("No such container: " + key);
+  return c;
+}
 
 Status FakeDocker::Ping() {
-  FAKE_BEGIN("ping");
+  std::lock_guard<std::mutex> lock(mu_);
+  DOKKU_RETURN_IF_ERROR(Record("ping"));
   return Injected("ping", "");
 }
 
@@ -102,24 +107,27 @@ StatusOr<std::vector<ContainerSummary>> FakeDocker::ListContainers(
     const std::vector<std::string>& labels) {
   std::string joined;
   for (const std::string& l : labels) joined += (joined.empty() ? "" : ",") + l;
-  FAKE_BEGIN("list " + joined);
+  std::lock_guard<std::mutex> lock(mu_);
+  DOKKU_RETURN_IF_ERROR(Record("list " + joined));
   DOKKU_RETURN_IF_ERROR(Injected("list", joined));
   std::vector<const Container*> matching;
   for (const auto& [id, c] : containers_) {
     if (MatchesLabelFilters(c.info.labels, labels)) matching.push_back(&c);
   }
-  std::sort(matching.begin(), matching.end(),
-            [](const Container* a, const Container* b) { return a->seq > b->seq; });  // newest first
+  std::sort(matching.begin(), matching.end(), [](const Container* a, const Container* b) {
+    return a->seq > b->seq;
+  });  // newest first
   std::vector<ContainerSummary> out;
   for (const Container* c : matching) {
-    out.push_back({c->info.id, c->info.name, c->info.image_id, c->info.state, c->created,
-                   c->info.labels});
+    out.push_back(
+        {c->info.id, c->info.name, c->info.image_id, c->info.state, c->created, c->info.labels});
   }
   return out;
 }
 
 StatusOr<std::string> FakeDocker::CreateContainer(const ContainerSpec& spec) {
-  FAKE_BEGIN("create " + spec.name);
+  std::lock_guard<std::mutex> lock(mu_);
+  DOKKU_RETURN_IF_ERROR(Record("create " + spec.name));
   DOKKU_RETURN_IF_ERROR(Injected("create", spec.name));
   const int64_t seq = next_seq_++;
   std::string name = spec.name.empty() ? fmt::format("fake_{}", seq) : spec.name;
@@ -145,8 +153,8 @@ StatusOr<std::string> FakeDocker::CreateContainer(const ContainerSpec& spec) {
   c.created = clock_->NowSeconds();
   c.spec = spec;
   c.spec.name = name;
-  c.info.id = fmt::format("{:016x}{:016x}{:016x}{:016x}", 0xc0de0000u + seq, seq * 7919, seq * 104729,
-                          seq * 1299709);
+  c.info.id = fmt::format("{:016x}{:016x}{:016x}{:016x}", 0xc0de0000u + seq, seq * 7919,
+                          seq * 104729, seq * 1299709);
   c.info.name = name;
   c.info.image_id = image_id;
   c.info.state = "created";
@@ -159,8 +167,10 @@ StatusOr<std::string> FakeDocker::CreateContainer(const ContainerSpec& spec) {
 }
 
 Status FakeDocker::StartContainer(const std::string& id) {
-  FAKE_BEGIN("start " + id);
-  FAKE_FIND(c, id, "start");
+  std::lock_guard<std::mutex> lock(mu_);
+  StatusOr<Container*> found = BeginOnContainer("start " + id, id);
+  if (!found.ok()) return found.status();
+  Container* c = *found;
   if (c->info.running) return Status::Ok();  // dockerd: 304
   c->info.state = "running";
   c->info.running = true;
@@ -188,17 +198,21 @@ void FakeDocker::EndLocked(Container* c, int exit_code, const std::string& signa
 }
 
 Status FakeDocker::StopContainer(const std::string& id, int timeout_s) {
-  FAKE_BEGIN(fmt::format("stop {} {}", id, timeout_s));
-  FAKE_FIND(c, id, "stop");
+  std::lock_guard<std::mutex> lock(mu_);
+  StatusOr<Container*> found = BeginOnContainer(fmt::format("stop {} {}", id, timeout_s), id);
+  if (!found.ok()) return found.status();
+  Container* c = *found;
   if (!c->info.running) return Status::Ok();  // dockerd: 304
-  EndLocked(c, 143, "15");  // docker-init forwards SIGTERM: 128 + 15
+  EndLocked(c, 143, "15");                    // docker-init forwards SIGTERM: 128 + 15
   EmitContainerLocked(*c, "stop");
   return Status::Ok();
 }
 
 Status FakeDocker::KillContainer(const std::string& id, const std::string& signal) {
-  FAKE_BEGIN(fmt::format("kill {} {}", id, signal));
-  FAKE_FIND(c, id, "kill");
+  std::lock_guard<std::mutex> lock(mu_);
+  StatusOr<Container*> found = BeginOnContainer(fmt::format("kill {} {}", id, signal), id);
+  if (!found.ok()) return found.status();
+  Container* c = *found;
   const int number = SignalNumber(signal);
   if (number == 0) return Status::InvalidArgument("Invalid signal: " + signal);
   if (!c->info.running) return Status::Ok();  // dockerd: 409 "is not running"; the client: OK
@@ -207,7 +221,8 @@ Status FakeDocker::KillContainer(const std::string& id, const std::string& signa
 }
 
 Status FakeDocker::RemoveContainer(const std::string& id) {
-  FAKE_BEGIN("remove " + id);
+  std::lock_guard<std::mutex> lock(mu_);
+  DOKKU_RETURN_IF_ERROR(Record("remove " + id));
   Container* c = FindLocked(id);
   DOKKU_RETURN_IF_ERROR(Injected("remove", c != nullptr ? c->info.name : id));
   if (c == nullptr) return Status::Ok();  // dockerd: 404; the client: already gone
@@ -218,8 +233,10 @@ Status FakeDocker::RemoveContainer(const std::string& id) {
 }
 
 Status FakeDocker::RenameContainer(const std::string& id, const std::string& new_name) {
-  FAKE_BEGIN(fmt::format("rename {} {}", id, new_name));
-  FAKE_FIND(c, id, "rename");
+  std::lock_guard<std::mutex> lock(mu_);
+  StatusOr<Container*> found = BeginOnContainer(fmt::format("rename {} {}", id, new_name), id);
+  if (!found.ok()) return found.status();
+  Container* c = *found;
   if (!ValidContainerName(new_name)) return Status::InvalidArgument("Invalid container name");
   for (const auto& [other_id, other] : containers_) {
     if (other.info.name == new_name && other_id != c->info.id) {
@@ -236,8 +253,10 @@ Status FakeDocker::RenameContainer(const std::string& id, const std::string& new
 }
 
 Status FakeDocker::UpdateRestartPolicy(const std::string& id, const std::string& policy) {
-  FAKE_BEGIN(fmt::format("update {} {}", id, policy));
-  FAKE_FIND(c, id, "update");
+  std::lock_guard<std::mutex> lock(mu_);
+  StatusOr<Container*> found = BeginOnContainer(fmt::format("update {} {}", id, policy), id);
+  if (!found.ok()) return found.status();
+  Container* c = *found;
   DOKKU_RETURN_IF_ERROR(ParseRestartPolicy(policy).status());
   c->spec.restart_policy = policy;
   EmitContainerLocked(*c, "update");
@@ -245,14 +264,18 @@ Status FakeDocker::UpdateRestartPolicy(const std::string& id, const std::string&
 }
 
 StatusOr<ContainerInfo> FakeDocker::InspectContainer(const std::string& id) {
-  FAKE_BEGIN("inspect " + id);
-  FAKE_FIND(c, id, "inspect");
+  std::lock_guard<std::mutex> lock(mu_);
+  StatusOr<Container*> found = BeginOnContainer("inspect " + id, id);
+  if (!found.ok()) return found.status();
+  Container* c = *found;
   return c->info;
 }
 
 StatusOr<std::string> FakeDocker::ContainerLogs(const std::string& id, int tail) {
-  FAKE_BEGIN(fmt::format("logs {} {}", id, tail));
-  FAKE_FIND(c, id, "logs");
+  std::lock_guard<std::mutex> lock(mu_);
+  StatusOr<Container*> found = BeginOnContainer(fmt::format("logs {} {}", id, tail), id);
+  if (!found.ok()) return found.status();
+  Container* c = *found;
   if (tail < 0) return c->logs;
   // Split after each '\n' so a final newline ends the last line instead of starting one.
   std::vector<std::string_view> lines;

@@ -133,6 +133,8 @@ class FakeDocker : public DockerApi {
   // All private helpers expect mu_ held.
   Status Record(std::string call);
   Status Injected(std::string_view method, std::string_view subject) const;
+  // Record(call), then the container `key` names, after failure injection for the call's method.
+  StatusOr<Container*> BeginOnContainer(std::string call, const std::string& key);
   Container* FindLocked(const std::string& id_or_name);
   const Container* FindLocked(const std::string& id_or_name) const;
   std::string ResolveImageLocked(const std::string& ref) const;  // "" if unknown

@@ -52,7 +52,7 @@ TEST_F(FakeDockerTest, LifecycleIsIdempotentLikeDocker) {
   EXPECT_EQ(running.host_port, 0) << "not published";
 
   ASSERT_OK(docker_.StopContainer(*id, 30));
-  ASSERT_OK(docker_.StopContainer(*id, 30));  // dockerd: 304
+  ASSERT_OK(docker_.StopContainer(*id, 30));         // dockerd: 304
   ASSERT_OK(docker_.KillContainer(*id, "SIGKILL"));  // not running: nothing to do
   ContainerInfo stopped = *docker_.Find(*id);
   EXPECT_EQ(stopped.state, "exited");
@@ -65,8 +65,8 @@ TEST_F(FakeDockerTest, LifecycleIsIdempotentLikeDocker) {
   EXPECT_EQ(docker_.calls(),
             (std::vector<std::string>{"create blog.web.1", "start " + *id, "start " + *id,
                                       "stop " + *id + " 30", "stop " + *id + " 30",
-                                      "kill " + *id + " SIGKILL", "remove " + *id,
-                                      "remove " + *id, "inspect " + *id}));
+                                      "kill " + *id + " SIGKILL", "remove " + *id, "remove " + *id,
+                                      "inspect " + *id}));
   EXPECT_EQ(docker_.CallCount("start"), 2);
   EXPECT_EQ(docker_.CallCount("remove"), 2);
 }
@@ -107,7 +107,8 @@ TEST_F(FakeDockerTest, ListMatchesEveryLabelAndIncludesStopped) {
 
   auto names = [&](const std::vector<std::string>& labels) {
     std::vector<std::string> out;
-    for (const ContainerSummary& c : *docker_.ListContainers(labels)) out.push_back(c.name);
+    StatusOr<std::vector<ContainerSummary>> listed = docker_.ListContainers(labels);
+    for (const ContainerSummary& c : *listed) out.push_back(c.name);
     std::sort(out.begin(), out.end());
     return out;
   };
@@ -230,12 +231,13 @@ TEST_F(FakeDockerTest, EventsAreEmittedFilteredAndReplayed) {
   std::vector<std::string> seen;
   std::atomic<bool> stop{false};
   std::thread streamer([&] {
-    Status s = docker_.StreamEvents({{"event", {"die", "stop", "destroy"}}, {"type", {"container"}}},
-                                    create.time_nano, [&](const DockerEvent& e) {
-                                      seen.push_back(e.action);
-                                      if (e.action == "destroy") stop = true;
-                                    },
-                                    stop);
+    Status s = docker_.StreamEvents(
+        {{"event", {"die", "stop", "destroy"}}, {"type", {"container"}}}, create.time_nano,
+        [&](const DockerEvent& e) {
+          seen.push_back(e.action);
+          if (e.action == "destroy") stop = true;
+        },
+        stop);
     EXPECT_OK(s);
   });
   ASSERT_OK(docker_.RemoveContainer(*id));
@@ -246,7 +248,10 @@ TEST_F(FakeDockerTest, EventsAreEmittedFilteredAndReplayed) {
 TEST_F(FakeDockerTest, DroppedStreamsReportUnavailable) {
   std::atomic<bool> stop{false};
   Status result;
-  std::thread streamer([&] { result = docker_.StreamEvents({}, 0, [](const DockerEvent&) {}, stop); });
+  std::thread streamer([&] {
+    result = docker_.StreamEvents(
+        {}, 0, [](const DockerEvent&) {}, stop);
+  });
   ASSERT_TRUE(docker_.WaitForCalls("events", 1));
   docker_.DropEventStreams();
   streamer.join();
@@ -259,7 +264,8 @@ TEST_F(FakeDockerTest, SafeUnderConcurrentUse) {
   for (int t = 0; t < 4; ++t) {
     threads.emplace_back([this, t] {
       for (int i = 0; i < 25; ++i) {
-        StatusOr<std::string> id = docker_.CreateContainer(Spec(fmt::format("blog.web.{}", t * 100 + i)));
+        StatusOr<std::string> id =
+            docker_.CreateContainer(Spec(fmt::format("blog.web.{}", t * 100 + i)));
         if (id.ok()) (void)docker_.StartContainer(*id);
         (void)docker_.ListContainers({"com.dokku.app-name=blog"});
       }

@@ -337,13 +337,38 @@ TEST_F(ReconcilerTest, TagsCreateAndDestroyGoThroughDocker) {
   auto images = store_->ListImages("app");
   ASSERT_OK(images);
   EXPECT_EQ(images->size(), 3u);  // v1, latest, keep
-  // The image is in use by the live container: destroying its tag is refused.
+  // The image has other tags: destroying one only untags it.
   auto op = store_->RequestTagOp("app", "destroy", "keep");
+  ASSERT_OK(op);
+  Pass();
+  EXPECT_EQ(store_->GetTagOp(*op)->status, "done");
+  EXPECT_THAT(docker_.ImageTags(), ::testing::Not(Contains("dokku/app:keep")));
+  // v1's image keeps only its own tag once v2 is live; the retiring v1 container (and
+  // release 1, for rollback) still need it.
+  AddImage("v2");
+  Deploy("v2");
+  op = store_->RequestTagOp("app", "destroy", "v1");
   ASSERT_OK(op);
   Pass();
   EXPECT_EQ(store_->GetTagOp(*op)->status, "failed");
   EXPECT_THAT(GetApp().last_error, HasSubstr("still in use"));
-  EXPECT_THAT(docker_.ImageTags(), Contains("dokku/app:keep"));
+  EXPECT_THAT(docker_.ImageTags(), Contains("dokku/app:v1"));
+}
+
+TEST_F(ReconcilerTest, FailureSurvivesALaterPassAtTheSameGeneration) {
+  AddImage("v1");
+  Deploy("v1");
+  Deploy("nope");
+  Pass();  // e.g. a self-heal pass: nothing new was asked
+  EXPECT_EQ(GetApp().last_error, "App image (dokku/app:nope) not found");
+}
+
+TEST_F(ReconcilerTest, DestroyRemovesTheAppsImageTags) {
+  AddImage("v1");
+  Deploy("v1");
+  ASSERT_OK(store_->DestroyApp("app"));
+  Pass();
+  for (const std::string& tag : docker_.ImageTags()) EXPECT_EQ(tag.rfind("dokku/app:", 0), std::string::npos) << tag;
 }
 
 }  // namespace

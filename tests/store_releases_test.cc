@@ -73,7 +73,8 @@ TEST_F(StoreReleasesTest, CreateReleaseNumbersPerApp) {
   auto list = store().ListReleases("app");
   ASSERT_OK(list);
   ASSERT_EQ(list->size(), 3u);
-  for (size_t i = 0; i < list->size(); ++i) EXPECT_EQ((*list)[i].number, static_cast<int64_t>(i + 1));
+  for (size_t i = 0; i < list->size(); ++i)
+    EXPECT_EQ((*list)[i].number, static_cast<int64_t>(i + 1));
 }
 
 TEST_F(StoreReleasesTest, UpdateReleaseRoundTripsFiles) {
@@ -192,9 +193,9 @@ TEST_F(StoreReleasesTest, RollbackRefusesReleasesThatNeverWentLive) {
     if (c.resolved) ASSERT_OK(Resolve(*r, c.status));
     auto rb = store().CreateRollback("app", r->number);
     EXPECT_EQ(rb.status().code(), StatusCode::kFailedPrecondition);
-    EXPECT_EQ(rb.status().message(),
-              "Release " + std::to_string(r->number) + " of app never went live (" + c.status +
-                  "); refusing to roll back to it");
+    EXPECT_EQ(rb.status().message(), "Release " + std::to_string(r->number) +
+                                         " of app never went live (" + c.status +
+                                         "); refusing to roll back to it");
   }
   EXPECT_EQ(store().ListReleases("app")->size(), 4u);
 }
@@ -218,7 +219,8 @@ TEST_F(StoreReleasesTest, TagOpsRoundTrip) {
   EXPECT_EQ(undeployed.status().code(), StatusCode::kFailedPrecondition);
   EXPECT_EQ(undeployed.status().message(), "App app has not been deployed");
   auto latest = store().RequestTagOp("app", "destroy", "latest");
-  EXPECT_EQ(latest.status().message(), "You can't remove internal dokku tag (latest) for dokku/app");
+  EXPECT_EQ(latest.status().message(),
+            "You can't remove internal dokku tag (latest) for dokku/app");
   auto live = NewRelease("v1", "live");
   ASSERT_OK(live);
   auto created = store().RequestTagOp("app", "create", "keep");

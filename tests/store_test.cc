@@ -10,6 +10,7 @@
 
 #include <algorithm>
 #include <atomic>
+#include <cstdlib>
 #include <functional>
 #include <latch>
 #include <map>
@@ -117,9 +118,9 @@ void Populate(Store& store, const std::string& app) {
   ASSERT_OK(store.AddRetirement("old-" + app, app, 99));
 }
 
-const char* const kAppTables[] = {"apps",       "properties", "formation", "releases",
-                                  "tag_ops",    "requests",   "containers", "images",
-                                  "retirements", "events",    "changes"};
+const char* const kAppTables[] = {"apps",        "properties", "formation",  "releases",
+                                  "tag_ops",     "requests",   "containers", "images",
+                                  "retirements", "events",     "changes"};
 
 int64_t RowsFor(Store& store, const std::string& table, const std::string& app) {
   const std::string column = table == "apps" ? "name" : "app";
@@ -211,8 +212,7 @@ TEST(StoreMigrations, RefusesNewerDatabase) {
   auto s = Store::Open(path);
   ASSERT_FALSE(s.ok());
   EXPECT_EQ(s.status().code(), StatusCode::kFailedPrecondition);
-  EXPECT_NE(s.status().message().find("schema version " + std::to_string(newer)),
-            std::string::npos)
+  EXPECT_NE(s.status().message().find("schema version " + std::to_string(newer)), std::string::npos)
       << s.status().message();
   EXPECT_NE(s.status().message().find("upgrade dokkud"), std::string::npos);
   // Refusing must not touch the file.
@@ -227,6 +227,34 @@ TEST(StoreMigrations, OpenInMissingDirectoryFails) {
   EXPECT_EQ(s.status().code(), StatusCode::kInternal);
   EXPECT_NE(s.status().message().find("unable to open database file"), std::string::npos)
       << s.status().message();
+}
+
+TEST(StoreMigrations, UnusableFilesAreErrors) {
+  TempDir dir;
+  ASSERT_OK(testutil::WriteFile(dir.Join("garbage.db"), std::string(4096, 'x')));
+  auto garbage = Store::Open(dir.Join("garbage.db"));
+  ASSERT_FALSE(garbage.ok());
+  EXPECT_EQ(garbage.status().code(), StatusCode::kInternal);
+  EXPECT_NE(garbage.status().message().find("not a database"), std::string::npos)
+      << garbage.status().message();
+  // A planted symlink is not followed (the state dir must not be redirected elsewhere).
+  ASSERT_OK(Store::Open(dir.Join("real.db")));
+  ASSERT_EQ(symlink(dir.Join("real.db").c_str(), dir.Join("link.db").c_str()), 0);
+  auto link = Store::Open(dir.Join("link.db"));
+  EXPECT_FALSE(link.ok());
+}
+
+TEST(StoreMigrations, DefaultStateDirHonoursDokkuLibRoot) {
+  const char* saved = std::getenv("DOKKU_LIB_ROOT");
+  const std::string restore = saved ? saved : "";
+  setenv("DOKKU_LIB_ROOT", "/tmp/somewhere", 1);
+  EXPECT_EQ(DefaultStateDir(), "/tmp/somewhere");
+  setenv("DOKKU_LIB_ROOT", "", 1);
+  EXPECT_EQ(DefaultStateDir(), "/var/lib/dokku");
+  unsetenv("DOKKU_LIB_ROOT");
+  EXPECT_EQ(DefaultStateDir(), "/var/lib/dokku");
+  EXPECT_EQ(DatabasePath("/var/lib/dokku"), "/var/lib/dokku/dokku.db");
+  if (saved) setenv("DOKKU_LIB_ROOT", restore.c_str(), 1);
 }
 
 mode_t ModeOf(const std::string& path) {
@@ -361,7 +389,7 @@ TEST_F(StoreTest, CreateAppRejectsTakenAndInvalidNames) {
 TEST_F(StoreTest, DestroyAppMarksDeleting) {
   ASSERT_OK(store().CreateApp("app"));
   ASSERT_OK(store().CreateApp("keep"));
-  ASSERT_OK(store().SetProperty("ps", "app", "restart-policy", "always"));
+  ASSERT_OK(store().SetProperty("ps", "app", "stop-timeout-seconds", "120"));
   auto gen = store().DestroyApp("app");
   ASSERT_OK(gen);
   EXPECT_EQ(*gen, 3);
@@ -380,9 +408,9 @@ TEST_F(StoreTest, DestroyAppMarksDeleting) {
   EXPECT_EQ((*all)[0].name, "app");
   EXPECT_TRUE((*all)[0].deleting);
   EXPECT_EQ((*all)[0].generation, 3);
-  EXPECT_EQ(*store().GetProperty("ps", "app", "restart-policy"), "");
-  // dokkud still needs the formation to know what to stop.
+  // dokkud still needs the formation, and stops the containers with the app's stop timeout.
   EXPECT_EQ(RowsFor(store(), "formation", "app"), 1);
+  EXPECT_EQ(*store().ComputedProperty("ps", "app", "stop-timeout-seconds", "30"), "120");
   Status again = AsStatus(store().DestroyApp("app"));
   EXPECT_EQ(again.code(), StatusCode::kNotFound);
   EXPECT_EQ(again.message(), "App app does not exist");
@@ -478,26 +506,46 @@ class StoreGenerationTest : public StoreTest {
 
 TEST_F(StoreGenerationTest, EveryDesiredWriteBumpsOnceAndRecordsOneChange) {
   const WriteOp ops[] = {
-      {"SetScale", [](Store& s) { return AsStatus(s.SetScale("gen", {{"web", 3}, {"worker", 1}}, false)); }},
-      {"SetScale --skip-deploy", [](Store& s) { return AsStatus(s.SetScale("gen", {{"web", 2}}, true)); }},
-      {"SetScale unchanged", [](Store& s) { return AsStatus(s.SetScale("gen", {{"web", 2}}, false)); }},
+      {"SetScale",
+       [](Store& s) {
+         return AsStatus(s.SetScale("gen", {{"web", 3}, {"worker", 1}}, false));
+       }},
+      {"SetScale --skip-deploy",
+       [](Store& s) {
+         return AsStatus(s.SetScale("gen", {{"web", 2}}, true));
+       }},
+      {"SetScale unchanged",
+       [](Store& s) {
+         return AsStatus(s.SetScale("gen", {{"web", 2}}, false));
+       }},
       {"Restart all", [](Store& s) { return AsStatus(s.Restart("gen", "")); }},
       {"Restart web", [](Store& s) { return AsStatus(s.Restart("gen", "web")); }},
       {"SetRunning false", [](Store& s) { return AsStatus(s.SetRunning("gen", false)); }},
       {"SetRunning true", [](Store& s) { return AsStatus(s.SetRunning("gen", true)); }},
-      {"SetProperty set", [](Store& s) { return AsStatus(s.SetProperty("ps", "gen", "restart-policy", "always")); }},
-      {"SetProperty unset", [](Store& s) { return AsStatus(s.SetProperty("ps", "gen", "restart-policy", "")); }},
-      {"SetProperty unset absent", [](Store& s) { return AsStatus(s.SetProperty("ps", "gen", "procfile-path", "")); }},
-      {"SetProperty checks", [](Store& s) { return AsStatus(s.SetProperty("checks", "gen", "wait-to-retire", "5")); }},
-      {"SetChecksMode disable", [](Store& s) { return AsStatus(s.SetChecksMode("gen", "disable", {})); }},
-      {"SetChecksMode skip web", [](Store& s) { return AsStatus(s.SetChecksMode("gen", "skip", {"web"})); }},
-      {"SetChecksMode enable", [](Store& s) { return AsStatus(s.SetChecksMode("gen", "enable", {})); }},
-      {"CreateRelease", [](Store& s) { return AsStatus(s.CreateRelease("gen", "v2", "tags:deploy")); }},
+      {"SetProperty set",
+       [](Store& s) { return AsStatus(s.SetProperty("ps", "gen", "restart-policy", "always")); }},
+      {"SetProperty unset",
+       [](Store& s) { return AsStatus(s.SetProperty("ps", "gen", "restart-policy", "")); }},
+      {"SetProperty unset absent",
+       [](Store& s) { return AsStatus(s.SetProperty("ps", "gen", "procfile-path", "")); }},
+      {"SetProperty checks",
+       [](Store& s) { return AsStatus(s.SetProperty("checks", "gen", "wait-to-retire", "5")); }},
+      {"SetChecksMode disable",
+       [](Store& s) { return AsStatus(s.SetChecksMode("gen", "disable", {})); }},
+      {"SetChecksMode skip web",
+       [](Store& s) { return AsStatus(s.SetChecksMode("gen", "skip", {"web"})); }},
+      {"SetChecksMode enable",
+       [](Store& s) { return AsStatus(s.SetChecksMode("gen", "enable", {})); }},
+      {"CreateRelease",
+       [](Store& s) { return AsStatus(s.CreateRelease("gen", "v2", "tags:deploy")); }},
       {"Rebuild", [](Store& s) { return AsStatus(s.Rebuild("gen")); }},
       {"CreateRollback", [](Store& s) { return AsStatus(s.CreateRollback("gen", 1)); }},
-      {"RequestTagOp create", [](Store& s) { return AsStatus(s.RequestTagOp("gen", "create", "keep")); }},
-      {"RequestTagOp destroy", [](Store& s) { return AsStatus(s.RequestTagOp("gen", "destroy", "keep")); }},
-      {"CreateRequest", [](Store& s) { return AsStatus(s.CreateRequest("gen", "checks:run", "")); }},
+      {"RequestTagOp create",
+       [](Store& s) { return AsStatus(s.RequestTagOp("gen", "create", "keep")); }},
+      {"RequestTagOp destroy",
+       [](Store& s) { return AsStatus(s.RequestTagOp("gen", "destroy", "keep")); }},
+      {"CreateRequest",
+       [](Store& s) { return AsStatus(s.CreateRequest("gen", "checks:run", "")); }},
       {"DestroyApp", [](Store& s) { return AsStatus(s.DestroyApp("gen")); }},
   };
   for (const WriteOp& op : ops) {
@@ -519,7 +567,9 @@ TEST_F(StoreGenerationTest, EveryDesiredWriteBumpsOnceAndRecordsOneChange) {
 
 TEST_F(StoreGenerationTest, WritesReturnTheNewGeneration) {
   const std::vector<std::function<StatusOr<int64_t>(Store&)>> ops = {
-      [](Store& s) { return s.SetScale("gen", {{"web", 2}}, false); },
+      [](Store& s) {
+        return s.SetScale("gen", {{"web", 2}}, false);
+      },
       [](Store& s) { return s.Restart("gen", ""); },
       [](Store& s) { return s.SetRunning("gen", false); },
       [](Store& s) { return s.SetProperty("ps", "gen", "stop-timeout-seconds", "9"); },
@@ -558,9 +608,9 @@ TEST_F(StoreGenerationTest, GlobalPropertyBumpsEveryLiveApp) {
 
 struct FailingOp {
   const char* name;
-  std::function<Status(Store&)> run;
   StatusCode code;
   std::string message;
+  std::function<Status(Store&)> run;
 };
 
 class StoreNoChangeTest : public StoreTest {
@@ -588,48 +638,122 @@ TEST_F(StoreNoChangeTest, RefusedWritesChangeNothing) {
   const StatusCode kInvalid = StatusCode::kInvalidArgument, kNotFound = StatusCode::kNotFound,
                    kPrecondition = StatusCode::kFailedPrecondition;
   const FailingOp ops[] = {
-      {"CreateApp bad name", [](Store& s) { return s.CreateApp("Bad"); }, kInvalid, kAppNameRule},
-      {"CreateApp too long", [](Store& s) { return s.CreateApp(std::string(64, 'a')); }, kInvalid, kAppNameRule},
-      {"CreateApp taken", [](Store& s) { return s.CreateApp("app"); }, StatusCode::kAlreadyExists, "Name is already taken"},
-      {"DestroyApp missing", [](Store& s) { return AsStatus(s.DestroyApp("nope")); }, kNotFound, "App nope does not exist"},
-      {"DestroyApp deleting", [](Store& s) { return AsStatus(s.DestroyApp("gone")); }, kNotFound, "App gone does not exist"},
-      {"DestroyApp bad name", [](Store& s) { return AsStatus(s.DestroyApp("../x")); }, kNotFound, "App ../x does not exist"},
-      {"SetScale missing app", [](Store& s) { return AsStatus(s.SetScale("nope", {{"web", 1}}, false)); }, kNotFound, "App nope does not exist"},
-      {"SetScale deleting app", [](Store& s) { return AsStatus(s.SetScale("gone", {{"web", 1}}, false)); }, kNotFound, "App gone does not exist"},
-      {"SetScale negative", [](Store& s) { return AsStatus(s.SetScale("app", {{"web", 2}, {"worker", -1}}, false)); }, kInvalid, "Invalid count for process type worker"},
-      {"SetScale 1001", [](Store& s) { return AsStatus(s.SetScale("app", {{"web", 1001}}, false)); }, kInvalid, "Invalid count for process type web"},
-      {"SetScale bad proctype", [](Store& s) { return AsStatus(s.SetScale("app", {{"web", 1}, {"we b", 1}}, false)); }, kInvalid, "Invalid process type specified (we b)"},
-      {"SetScale not in Procfile", [](Store& s) { return AsStatus(s.SetScale("app", {{"web", 2}, {"clock", 1}}, false)); }, kInvalid, "clock is not a valid process name to scale up"},
-      {"SetScale DOKKU_SCALE", [](Store& s) { return AsStatus(s.SetScale("scaled", {{"web", 3}}, false)); }, kPrecondition, "App scaled contains DOKKU_SCALE file and cannot be manually scaled"},
-      {"Restart unknown proctype", [](Store& s) { return AsStatus(s.Restart("app", "clock")); }, kInvalid, "Invalid process type specified (app.clock)"},
-      {"Restart bad proctype", [](Store& s) { return AsStatus(s.Restart("app", "we b")); }, kInvalid, "Invalid process type specified (we b)"},
-      {"Restart missing app", [](Store& s) { return AsStatus(s.Restart("nope", "")); }, kNotFound, "App nope does not exist"},
-      {"SetRunning missing app", [](Store& s) { return AsStatus(s.SetRunning("gone", false)); }, kNotFound, "App gone does not exist"},
-      {"SetProperty unknown key", [](Store& s) { return AsStatus(s.SetProperty("ps", "app", "colour", "red")); }, kInvalid, "Invalid property specified, valid properties include: procfile-path, restart-policy, restore, stop-timeout-seconds"},
-      {"SetProperty unknown plugin", [](Store& s) { return AsStatus(s.SetProperty("nope", "app", "x", "y")); }, kInvalid, "Unknown plugin nope"},
-      {"SetProperty empty key", [](Store& s) { return AsStatus(s.SetProperty("ps", "app", "", "y")); }, kInvalid, "No property specified"},
-      {"SetProperty bad policy", [](Store& s) { return AsStatus(s.SetProperty("ps", "app", "restart-policy", "sometimes")); }, kInvalid, "Invalid restart-policy specified"},
-      {"SetProperty bad global policy", [](Store& s) { return AsStatus(s.SetProperty("ps", kGlobal, "restart-policy", "on-failure:x")); }, kInvalid, "Invalid restart-policy specified"},
-      {"SetProperty restore global", [](Store& s) { return AsStatus(s.SetProperty("ps", kGlobal, "restore", "true")); }, kInvalid, "Property cannot be specified globally"},
-      {"SetProperty default-wait app", [](Store& s) { return AsStatus(s.SetProperty("checks", "app", "default-wait", "5")); }, kInvalid, "Property can only be specified globally"},
-      {"SetProperty bad vhost", [](Store& s) { return AsStatus(s.SetProperty("domains", kGlobal, "vhost", "Bad_Domain")); }, kInvalid, "Invalid domain: Bad_Domain"},
-      {"SetProperty missing app", [](Store& s) { return AsStatus(s.SetProperty("ps", "nope", "restart-policy", "no")); }, kNotFound, "App nope does not exist"},
-      {"SetProperty procfile-path ..", [](Store& s) { return AsStatus(s.SetProperty("ps", "app", "procfile-path", "../x")); }, kInvalid, "Invalid procfile-path '../x': use a relative path of letters, digits, '.', '_', '-' and '/'"},
-      {"SetChecksMode bad kind", [](Store& s) { return AsStatus(s.SetChecksMode("app", "toggle", {})); }, kInvalid, "Unknown checks mode toggle"},
-      {"SetChecksMode bad proctype", [](Store& s) { return AsStatus(s.SetChecksMode("app", "disable", {"web", "we b"})); }, kInvalid, "Invalid process type specified (we b)"},
-      {"SetChecksMode missing app", [](Store& s) { return AsStatus(s.SetChecksMode("gone", "enable", {})); }, kNotFound, "App gone does not exist"},
-      {"CreateRelease bad tag", [](Store& s) { return AsStatus(s.CreateRelease("app", "a:b", "tags:deploy")); }, kInvalid, "Invalid tag: must be 1-128 characters of letters, digits, '_', '.' and '-', not starting with '.' or '-'"},
-      {"CreateRelease missing app", [](Store& s) { return AsStatus(s.CreateRelease("gone", "latest", "x")); }, kNotFound, "App gone does not exist"},
-      {"Rebuild never deployed", [](Store& s) { return AsStatus(s.Rebuild("fresh")); }, kNotFound, "App fresh has not been deployed"},
-      {"CreateRollback to failed", [](Store& s) { return AsStatus(s.CreateRollback("app", 2)); }, kPrecondition, "Release 2 of app never went live (failed); refusing to roll back to it"},
-      {"CreateRollback unknown", [](Store& s) { return AsStatus(s.CreateRollback("app", 99)); }, kNotFound, "Release 99 not found for app"},
-      {"CreateRollback nothing earlier", [](Store& s) { return AsStatus(s.CreateRollback("app", 0)); }, kNotFound, "No earlier live release of app to roll back to"},
-      {"CreateRollback never deployed", [](Store& s) { return AsStatus(s.CreateRollback("fresh", 0)); }, kNotFound, "No earlier live release of fresh to roll back to"},
-      {"RequestTagOp destroy latest", [](Store& s) { return AsStatus(s.RequestTagOp("app", "destroy", "latest")); }, kInvalid, "You can't remove internal dokku tag (latest) for dokku/app"},
-      {"RequestTagOp create undeployed", [](Store& s) { return AsStatus(s.RequestTagOp("fresh", "create", "v2")); }, kPrecondition, "App fresh has not been deployed"},
-      {"RequestTagOp bad op", [](Store& s) { return AsStatus(s.RequestTagOp("app", "rename", "v2")); }, kInvalid, "Unknown tag operation rename"},
-      {"RequestTagOp bad tag", [](Store& s) { return AsStatus(s.RequestTagOp("app", "create", "-x")); }, kInvalid, "Invalid tag: must be 1-128 characters of letters, digits, '_', '.' and '-', not starting with '.' or '-'"},
-      {"CreateRequest missing app", [](Store& s) { return AsStatus(s.CreateRequest("nope", "checks:run", "")); }, kNotFound, "App nope does not exist"},
+      {"CreateApp bad name", kInvalid, kAppNameRule, [](Store& s) { return s.CreateApp("Bad"); }},
+      {"CreateApp too long", kInvalid, kAppNameRule,
+       [](Store& s) { return s.CreateApp(std::string(64, 'a')); }},
+      {"CreateApp taken", StatusCode::kAlreadyExists, "Name is already taken",
+       [](Store& s) { return s.CreateApp("app"); }},
+      {"DestroyApp missing", kNotFound, "App nope does not exist",
+       [](Store& s) { return AsStatus(s.DestroyApp("nope")); }},
+      {"DestroyApp deleting", kNotFound, "App gone does not exist",
+       [](Store& s) { return AsStatus(s.DestroyApp("gone")); }},
+      {"DestroyApp bad name", kNotFound, "App ../x does not exist",
+       [](Store& s) { return AsStatus(s.DestroyApp("../x")); }},
+      {"SetScale missing app", kNotFound, "App nope does not exist",
+       [](Store& s) {
+         return AsStatus(s.SetScale("nope", {{"web", 1}}, false));
+       }},
+      {"SetScale deleting app", kNotFound, "App gone does not exist",
+       [](Store& s) {
+         return AsStatus(s.SetScale("gone", {{"web", 1}}, false));
+       }},
+      {"SetScale negative", kInvalid, "Invalid count for process type worker",
+       [](Store& s) {
+         return AsStatus(s.SetScale("app", {{"web", 2}, {"worker", -1}}, false));
+       }},
+      {"SetScale 1001", kInvalid, "Invalid count for process type web",
+       [](Store& s) {
+         return AsStatus(s.SetScale("app", {{"web", 1001}}, false));
+       }},
+      {"SetScale bad proctype", kInvalid, "Invalid process type specified (we b)",
+       [](Store& s) {
+         return AsStatus(s.SetScale("app", {{"web", 1}, {"we b", 1}}, false));
+       }},
+      {"SetScale not in Procfile", kInvalid, "clock is not a valid process name to scale up",
+       [](Store& s) {
+         return AsStatus(s.SetScale("app", {{"web", 2}, {"clock", 1}}, false));
+       }},
+      {"SetScale DOKKU_SCALE", kPrecondition,
+       "App scaled contains DOKKU_SCALE file and cannot be manually scaled",
+       [](Store& s) {
+         return AsStatus(s.SetScale("scaled", {{"web", 3}}, false));
+       }},
+      {"Restart unknown proctype", kInvalid, "Invalid process type specified (app.clock)",
+       [](Store& s) { return AsStatus(s.Restart("app", "clock")); }},
+      {"Restart bad proctype", kInvalid, "Invalid process type specified (we b)",
+       [](Store& s) { return AsStatus(s.Restart("app", "we b")); }},
+      {"Restart missing app", kNotFound, "App nope does not exist",
+       [](Store& s) { return AsStatus(s.Restart("nope", "")); }},
+      {"SetRunning missing app", kNotFound, "App gone does not exist",
+       [](Store& s) { return AsStatus(s.SetRunning("gone", false)); }},
+      {"SetProperty unknown key", kInvalid,
+       "Invalid property specified, valid properties include: procfile-path, restart-policy, "
+       "restore, stop-timeout-seconds",
+       [](Store& s) { return AsStatus(s.SetProperty("ps", "app", "colour", "red")); }},
+      {"SetProperty unknown plugin", kInvalid, "Unknown plugin nope",
+       [](Store& s) { return AsStatus(s.SetProperty("nope", "app", "x", "y")); }},
+      {"SetProperty empty key", kInvalid, "No property specified",
+       [](Store& s) { return AsStatus(s.SetProperty("ps", "app", "", "y")); }},
+      {"SetProperty bad policy", kInvalid, "Invalid restart-policy specified",
+       [](Store& s) {
+         return AsStatus(s.SetProperty("ps", "app", "restart-policy", "sometimes"));
+       }},
+      {"SetProperty bad global policy", kInvalid, "Invalid restart-policy specified",
+       [](Store& s) {
+         return AsStatus(s.SetProperty("ps", kGlobal, "restart-policy", "on-failure:x"));
+       }},
+      {"SetProperty restore global", kInvalid, "Property cannot be specified globally",
+       [](Store& s) { return AsStatus(s.SetProperty("ps", kGlobal, "restore", "true")); }},
+      {"SetProperty default-wait app", kInvalid, "Property can only be specified globally",
+       [](Store& s) { return AsStatus(s.SetProperty("checks", "app", "default-wait", "5")); }},
+      {"SetProperty bad vhost", kInvalid, "Invalid domain: Bad_Domain",
+       [](Store& s) { return AsStatus(s.SetProperty("domains", kGlobal, "vhost", "Bad_Domain")); }},
+      {"SetProperty missing app", kNotFound, "App nope does not exist",
+       [](Store& s) { return AsStatus(s.SetProperty("ps", "nope", "restart-policy", "no")); }},
+      {"SetProperty procfile-path ..", kInvalid,
+       "Invalid procfile-path '../x': use a relative path of letters, digits, '.', '_', '-' and "
+       "'/'",
+       [](Store& s) { return AsStatus(s.SetProperty("ps", "app", "procfile-path", "../x")); }},
+      {"SetChecksMode bad kind", kInvalid, "Unknown checks mode toggle",
+       [](Store& s) { return AsStatus(s.SetChecksMode("app", "toggle", {})); }},
+      {"SetChecksMode bad proctype", kInvalid, "Invalid process type specified (we b)",
+       [](Store& s) {
+         return AsStatus(s.SetChecksMode("app", "disable", {"web", "we b"}));
+       }},
+      {"SetChecksMode missing app", kNotFound, "App gone does not exist",
+       [](Store& s) { return AsStatus(s.SetChecksMode("gone", "enable", {})); }},
+      {"CreateRelease bad tag", kInvalid,
+       "Invalid tag: must be 1-128 characters of letters, digits, '_', '.' and '-', not starting "
+       "with '.' or '-'",
+       [](Store& s) { return AsStatus(s.CreateRelease("app", "a:b", "tags:deploy")); }},
+      {"CreateRelease missing app", kNotFound, "App gone does not exist",
+       [](Store& s) { return AsStatus(s.CreateRelease("gone", "latest", "x")); }},
+      {"Rebuild never deployed", kNotFound, "App fresh has not been deployed",
+       [](Store& s) { return AsStatus(s.Rebuild("fresh")); }},
+      {"CreateRollback to failed", kPrecondition,
+       "Release 2 of app never went live (failed); refusing to roll back to it",
+       [](Store& s) { return AsStatus(s.CreateRollback("app", 2)); }},
+      {"CreateRollback unknown", kNotFound, "Release 99 not found for app",
+       [](Store& s) { return AsStatus(s.CreateRollback("app", 99)); }},
+      {"CreateRollback nothing earlier", kNotFound,
+       "No earlier live release of app to roll back to",
+       [](Store& s) { return AsStatus(s.CreateRollback("app", 0)); }},
+      {"CreateRollback never deployed", kNotFound,
+       "No earlier live release of fresh to roll back to",
+       [](Store& s) { return AsStatus(s.CreateRollback("fresh", 0)); }},
+      {"RequestTagOp destroy latest", kInvalid,
+       "You can't remove internal dokku tag (latest) for dokku/app",
+       [](Store& s) { return AsStatus(s.RequestTagOp("app", "destroy", "latest")); }},
+      {"RequestTagOp create undeployed", kPrecondition, "App fresh has not been deployed",
+       [](Store& s) { return AsStatus(s.RequestTagOp("fresh", "create", "v2")); }},
+      {"RequestTagOp bad op", kInvalid, "Unknown tag operation rename",
+       [](Store& s) { return AsStatus(s.RequestTagOp("app", "rename", "v2")); }},
+      {"RequestTagOp bad tag", kInvalid,
+       "Invalid tag: must be 1-128 characters of letters, digits, '_', '.' and '-', not starting "
+       "with '.' or '-'",
+       [](Store& s) { return AsStatus(s.RequestTagOp("app", "create", "-x")); }},
+      {"CreateRequest missing app", kNotFound, "App nope does not exist",
+       [](Store& s) { return AsStatus(s.CreateRequest("nope", "checks:run", "")); }},
   };
   for (const FailingOp& op : ops) {
     SCOPED_TRACE(op.name);
@@ -796,6 +920,16 @@ TEST_F(StoreTest, RestartBumpsRestartGeneration) {
   EXPECT_EQ(EntryOf(store(), "app", "worker")->restart_generation, 2);
 }
 
+TEST_F(StoreTest, RestartDeploysSkippedScaleOfItsTypesOnly) {
+  ASSERT_OK(store().CreateApp("app"));
+  ASSERT_OK(store().SetScale("app", {{"worker", 1}}, false));
+  ASSERT_OK(Deploy(store(), "app", "v1"));
+  ASSERT_OK(store().SetScale("app", {{"web", 3}, {"worker", 4}}, /*skip_deploy=*/true));
+  ASSERT_OK(store().Restart("app", "web"));
+  EXPECT_EQ(*EntryOf(store(), "app", "web"), (FormationEntry{"web", 3, 1, std::nullopt}));
+  EXPECT_EQ(*EntryOf(store(), "app", "worker"), (FormationEntry{"worker", 4, 0, 1}));
+}
+
 TEST_F(StoreTest, SetRunningWritesRestore) {
   ASSERT_OK(store().CreateApp("app"));
   ASSERT_OK(store().SetRunning("app", false));
@@ -817,21 +951,41 @@ TEST_F(StoreTest, MergeDeployFormation) {
     Counts want;  // sorted by proctype
   };
   const Case cases[] = {
-      {"Procfile types are added at 0", {}, Types{{"web", "worker"}}, std::nullopt,
+      {"Procfile types are added at 0",
+       {},
+       Types{{"web", "worker"}},
+       std::nullopt,
        {{"web", 1}, {"worker", 0}}},
-      {"existing quantities are kept", {{"worker", 2}}, Types{{"web", "worker"}}, std::nullopt,
+      {"existing quantities are kept",
+       {{"worker", 2}},
+       Types{{"web", "worker"}},
+       std::nullopt,
        {{"web", 1}, {"worker", 2}}},
-      {"zero types the Procfile lacks are dropped", {{"clock", 0}, {"old", 3}},
-       Types{{"web"}}, std::nullopt, {{"old", 3}, {"web", 1}}},
-      {"no Procfile drops nothing", {{"clock", 0}}, std::nullopt, std::nullopt,
+      {"zero types the Procfile lacks are dropped",
+       {{"clock", 0}, {"old", 3}},
+       Types{{"web"}},
+       std::nullopt,
+       {{"old", 3}, {"web", 1}}},
+      {"no Procfile drops nothing",
+       {{"clock", 0}},
+       std::nullopt,
+       std::nullopt,
        {{"clock", 0}, {"web", 1}}},
-      {"empty Procfile drops every zero type", {{"clock", 0}, {"web", 0}}, Types{std::vector<std::string>{}},
-       std::nullopt, {}},
-      {"DOKKU_SCALE sets its types and zeroes the rest", {{"web", 5}, {"extra", 3}},
-       Types{{"web", "worker", "clock"}}, Counts{{"web", 2}, {"worker", 1}},
+      {"empty Procfile drops every zero type",
+       {{"clock", 0}, {"web", 0}},
+       Types{std::vector<std::string>{}},
+       std::nullopt,
+       {}},
+      {"DOKKU_SCALE sets its types and zeroes the rest",
+       {{"web", 5}, {"extra", 3}},
+       Types{{"web", "worker", "clock"}},
+       Counts{{"web", 2}, {"worker", 1}},
        {{"clock", 0}, {"web", 2}, {"worker", 1}}},
-      {"DOKKU_SCALE without Procfile keeps zeroed types", {{"web", 5}, {"extra", 3}},
-       std::nullopt, Counts{{"web", 2}}, {{"extra", 0}, {"web", 2}}},
+      {"DOKKU_SCALE without Procfile keeps zeroed types",
+       {{"web", 5}, {"extra", 3}},
+       std::nullopt,
+       Counts{{"web", 2}},
+       {{"extra", 0}, {"web", 2}}},
   };
   int i = 0;
   for (const Case& c : cases) {
@@ -991,7 +1145,9 @@ TEST_F(StoreTest, EmptyValueUnsets) {
 
 TEST_F(StoreTest, ComputedPropertyAppThenGlobalThenFallback) {
   ASSERT_OK(store().CreateApp("app"));
-  auto computed = [&] { return *store().ComputedProperty("ps", "app", "restart-policy", "on-failure:10"); };
+  auto computed = [&] {
+    return *store().ComputedProperty("ps", "app", "restart-policy", "on-failure:10");
+  };
   EXPECT_EQ(computed(), "on-failure:10");
   ASSERT_OK(store().SetProperty("ps", kGlobal, "restart-policy", "always"));
   EXPECT_EQ(computed(), "always");
@@ -1020,21 +1176,40 @@ TEST_F(StoreTest, ChecksModes) {
   const Case cases[] = {
       {"disable all clears skipped", {{"skip", {"web"}}, {"disable", {}}}, "_all_", ""},
       {"skip all clears disabled", {{"disable", {"web"}}, {"skip", {}}}, "", "_all_"},
-      {"enable all deletes both", {{"disable", {"web"}}, {"skip", {"worker"}}, {"enable", {}}}, "", ""},
-      {"disable appends", {{"disable", {"web"}}, {"disable", {"worker", "urgentworker"}}},
-       "web,worker,urgentworker", ""},
-      {"disable list replaces _all_", {{"disable", {}}, {"disable", {"web", "worker"}}}, "web,worker", ""},
-      {"disable keeps insertion order", {{"disable", {"web", "worker"}}, {"disable", {"web"}}},
-       "web,worker", ""},
-      {"disable takes types out of skipped", {{"skip", {"web", "worker"}}, {"disable", {"web"}}},
-       "web", "worker"},
+      {"enable all deletes both",
+       {{"disable", {"web"}}, {"skip", {"worker"}}, {"enable", {}}},
+       "",
+       ""},
+      {"disable appends",
+       {{"disable", {"web"}}, {"disable", {"worker", "urgentworker"}}},
+       "web,worker,urgentworker",
+       ""},
+      {"disable list replaces _all_",
+       {{"disable", {}}, {"disable", {"web", "worker"}}},
+       "web,worker",
+       ""},
+      {"disable keeps insertion order",
+       {{"disable", {"web", "worker"}}, {"disable", {"web"}}},
+       "web,worker",
+       ""},
+      {"disable takes types out of skipped",
+       {{"skip", {"web", "worker"}}, {"disable", {"web"}}},
+       "web",
+       "worker"},
       {"disable list leaves skip _all_", {{"skip", {}}, {"disable", {"web"}}}, "web", "_all_"},
-      {"skip mirrors disable", {{"disable", {"web", "worker"}}, {"skip", {"worker"}}}, "web", "worker"},
+      {"skip mirrors disable",
+       {{"disable", {"web", "worker"}}, {"skip", {"worker"}}},
+       "web",
+       "worker"},
       {"skip list replaces _all_", {{"skip", {}}, {"skip", {"web"}}}, "", "web"},
-      {"enable removes the exact element", {{"disable", {"urgentworker", "worker", "web"}}, {"enable", {"worker"}}},
-       "urgentworker,web", ""},
-      {"enable exact element in skipped", {{"skip", {"worker", "urgentworker"}}, {"enable", {"worker"}}},
-       "", "urgentworker"},
+      {"enable removes the exact element",
+       {{"disable", {"urgentworker", "worker", "web"}}, {"enable", {"worker"}}},
+       "urgentworker,web",
+       ""},
+      {"enable exact element in skipped",
+       {{"skip", {"worker", "urgentworker"}}, {"enable", {"worker"}}},
+       "",
+       "urgentworker"},
       {"enable of a type leaves _all_", {{"disable", {}}, {"enable", {"web"}}}, "_all_", ""},
       {"enable last element", {{"disable", {"web"}}, {"enable", {"web"}}}, "", ""},
       {"duplicates collapse", {{"disable", {"web", "web"}}}, "web", ""},
@@ -1057,6 +1232,28 @@ TEST_F(StoreTest, ChecksModes) {
 
 // ---------------------------------------------------------------------------------------------
 // Concurrent writers: one Store per thread on one file, as many CLIs and dokkud do.
+
+TEST(StoreConcurrency, BusyDatabaseIsUnavailableAndChangesNothing) {
+  TempDir dir;
+  FakeClock clock;
+  const std::string path = dir.Join("dokku.db");
+  auto holder = Store::Open(path, &clock);
+  ASSERT_OK(holder);
+  ASSERT_OK((*holder)->CreateApp("app"));
+  auto writer = Store::Open(path, &clock);
+  ASSERT_OK(writer);
+  (*writer)->db().setBusyTimeout(0);  // fail at once instead of waiting 10 s
+  const std::string before = DumpAll((*writer)->db());
+  (*holder)->db().exec("BEGIN IMMEDIATE");
+  auto scaled = (*writer)->SetScale("app", {{"web", 2}}, false);
+  EXPECT_EQ(scaled.status().code(), StatusCode::kUnavailable) << scaled.status().ToString();
+  EXPECT_NE(scaled.status().message().find("state database busy"), std::string::npos);
+  // Readers are not blocked by a writer (WAL).
+  EXPECT_OK((*writer)->GetApp("app"));
+  (*holder)->db().exec("ROLLBACK");
+  EXPECT_EQ(DumpAll((*writer)->db()), before);
+  EXPECT_OK((*writer)->SetScale("app", {{"web", 2}}, false));
+}
 
 TEST(StoreConcurrency, ParallelWritersLoseNothing) {
   TempDir dir;
@@ -1085,10 +1282,11 @@ TEST(StoreConcurrency, ParallelWritersLoseNothing) {
       }
       for (int i = 0; i < kWrites; ++i) {
         const int which = (t + i) % 2;
-        Status st = i % 2 == 0
-                        ? AsStatus((*s)->SetScale(apps[which], {{"web", (t * kWrites + i) % 1001}}, false))
-                        : AsStatus((*s)->SetProperty("ps", apps[which], "restart-policy",
-                                                     "on-failure:" + std::to_string(i)));
+        Status st =
+            i % 2 == 0
+                ? AsStatus((*s)->SetScale(apps[which], {{"web", (t * kWrites + i) % 1001}}, false))
+                : AsStatus((*s)->SetProperty("ps", apps[which], "restart-policy",
+                                             "on-failure:" + std::to_string(i)));
         if (st.ok()) {
           ++writes[which];
         } else {

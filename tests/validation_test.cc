@@ -112,12 +112,27 @@ struct ValidityCase {
 
 TEST(ValidationProcessType, Rules) {
   const ValidityCase cases[] = {
-      {"web", true},       {"worker", true},   {"Web", true},      {"web-1", true},
-      {"web_2", true},     {"0", true},        {"urgentworker", true},
-      {std::string(63, 'w'), true},            {std::string(64, 'w'), false},
-      {"", false},         {"-web", false},    {"_web", false},    {"web.1", false},
-      {"web 1", false},    {" web", false},    {"web=1", false},   {"web/x", false},
-      {"web,worker", false}, {"web\n", false}, {"w\xc3\xa9", false}, {"_all_", false},
+      {"web", true},
+      {"worker", true},
+      {"Web", true},
+      {"web-1", true},
+      {"web_2", true},
+      {"0", true},
+      {"urgentworker", true},
+      {std::string(63, 'w'), true},
+      {std::string(64, 'w'), false},
+      {"", false},
+      {"-web", false},
+      {"_web", false},
+      {"web.1", false},
+      {"web 1", false},
+      {" web", false},
+      {"web=1", false},
+      {"web/x", false},
+      {"web,worker", false},
+      {"web\n", false},
+      {"w\xc3\xa9", false},
+      {"_all_", false},
       {std::string("we\0b", 4), false},
   };
   for (const ValidityCase& c : cases) {
@@ -133,10 +148,21 @@ TEST(ValidationProcessType, Rules) {
 
 TEST(ValidationTag, DockerTagRule) {
   const ValidityCase cases[] = {
-      {"latest", true},    {"v1.2.3", true},   {"_x", true},        {"A-b_c.d", true},
-      {"2024", true},      {std::string(128, 't'), true},           {std::string(129, 't'), false},
-      {"", false},         {".x", false},      {"-x", false},       {"a:b", false},
-      {"a/b", false},      {"a b", false},     {"a\n", false},      {"a@sha", false},
+      {"latest", true},
+      {"v1.2.3", true},
+      {"_x", true},
+      {"A-b_c.d", true},
+      {"2024", true},
+      {std::string(128, 't'), true},
+      {std::string(129, 't'), false},
+      {"", false},
+      {".x", false},
+      {"-x", false},
+      {"a:b", false},
+      {"a/b", false},
+      {"a b", false},
+      {"a\n", false},
+      {"a@sha", false},
       {std::string("a\0b", 3), false},
   };
   for (const ValidityCase& c : cases) {
@@ -154,13 +180,27 @@ TEST(ValidationDomain, DnsLabels) {
   const std::string max253 = label63 + "." + label63 + "." + label63 + "." + std::string(61, 'd');
   ASSERT_EQ(max253.size(), 253u);
   const ValidityCase cases[] = {
-      {"example.com", true},   {"localhost", true},     {"a-b.example.co", true},
-      {"x1.y2", true},         {"127.0.0.1", true},     {label63 + ".com", true},
-      {max253, true},          {max253 + "d", false},   {std::string(64, 'a') + ".com", false},
-      {"", false},             {"Example.com", false},  {"a..b", false},
-      {".a", false},           {"a.", false},           {"-a.com", false},
-      {"a-.com", false},       {"a_b.com", false},      {"a b", false},
-      {"a/b", false},          {"*.example.com", false}, {"a.com\n", false},
+      {"example.com", true},
+      {"localhost", true},
+      {"a-b.example.co", true},
+      {"x1.y2", true},
+      {"127.0.0.1", true},
+      {label63 + ".com", true},
+      {max253, true},
+      {max253 + "d", false},
+      {std::string(64, 'a') + ".com", false},
+      {"", false},
+      {"Example.com", false},
+      {"a..b", false},
+      {".a", false},
+      {"a.", false},
+      {"-a.com", false},
+      {"a-.com", false},
+      {"a_b.com", false},
+      {"a b", false},
+      {"a/b", false},
+      {"*.example.com", false},
+      {"a.com\n", false},
       {std::string("a\0.com", 6), false},
   };
   for (const ValidityCase& c : cases) {
@@ -217,12 +257,23 @@ TEST(ValidationSeconds, WholeSecondsUpToMax) {
     bool valid;
   };
   const Case cases[] = {
-      {"0", 86400, true},      {"30", 86400, true},     {"86400", 86400, true},
-      {"007", 86400, true},    {"86401", 86400, false}, {"3600", 3600, true},
-      {"3601", 3600, false},   {"", 86400, false},      {"-1", 86400, false},
-      {"+1", 86400, false},    {" 1", 86400, false},    {"1 ", 86400, false},
-      {"1.5", 86400, false},   {"1e3", 86400, false},   {"abc", 86400, false},
-      {"10s", 86400, false},   {"99999999999999999999", 86400, false},
+      {"0", 86400, true},
+      {"30", 86400, true},
+      {"86400", 86400, true},
+      {"007", 86400, true},
+      {"86401", 86400, false},
+      {"3600", 3600, true},
+      {"3601", 3600, false},
+      {"", 86400, false},
+      {"-1", 86400, false},
+      {"+1", 86400, false},
+      {" 1", 86400, false},
+      {"1 ", 86400, false},
+      {"1.5", 86400, false},
+      {"1e3", 86400, false},
+      {"abc", 86400, false},
+      {"10s", 86400, false},
+      {"99999999999999999999", 86400, false},
   };
   for (const Case& c : cases) {
     SCOPED_TRACE(Show(c.value) + " max " + std::to_string(c.max));
@@ -231,7 +282,8 @@ TEST(ValidationSeconds, WholeSecondsUpToMax) {
     if (!c.valid) {
       EXPECT_EQ(s.code(), StatusCode::kInvalidArgument);
       EXPECT_EQ(s.message(), "Invalid value '" + c.value +
-                                 "': expected whole seconds between 0 and " + std::to_string(c.max));
+                                 "': expected whole seconds between 0 and " +
+                                 std::to_string(c.max));
     }
   }
   EXPECT_TRUE(ValidateSeconds("86400").ok());  // default max is a day
@@ -245,8 +297,8 @@ TEST(ValidationScaleArg, ParsesAndTrims) {
     int count;
   };
   const Case cases[] = {
-      {"web=2", "web", 2},          {" web = 2 ", "web", 2},    {"\tweb\t=\t3", "web", 3},
-      {"web=0", "web", 0},          {"web=1000", "web", 1000},  {"worker=10", "worker", 10},
+      {"web=2", "web", 2},      {" web = 2 ", "web", 2},   {"\tweb\t=\t3", "web", 3},
+      {"web=0", "web", 0},      {"web=1000", "web", 1000}, {"worker=10", "worker", 10},
       {"Web_1=01", "Web_1", 1},
   };
   for (const Case& c : cases) {
