@@ -20,16 +20,9 @@ StatusOr<AppView> LoadAppView(Store& store, const std::string& name) {
   }
   view.deployed = view.app.current_release.has_value() || !view.containers.empty();
   if (running > 0) view.running = running == view.live.size() ? "true" : "mixed";
-  // The same release the store consults for ps:scale: the desired one once dokkud has read
-  // its files, else the live one.
-  for (const std::optional<int64_t>& id : {view.app.desired_release, view.app.current_release}) {
-    if (!id) continue;
-    StatusOr<Release> r = store.GetRelease(*id);
-    if (r.ok() && r->status != "pending") {
-      view.can_scale = !r->dokku_scale.has_value();
-      break;
-    }
-  }
+  StatusOr<std::optional<Release>> governing = store.GoverningRelease(view.app);
+  if (!governing.ok()) return governing.status();
+  view.can_scale = !(*governing && (*governing)->dokku_scale.has_value());
   return view;
 }
 

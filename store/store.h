@@ -95,6 +95,9 @@ class Store {
   StatusOr<Release> CreateRollback(const std::string& app, int64_t number);
   StatusOr<Release> GetRelease(int64_t id);
   StatusOr<std::vector<Release>> ListReleases(const std::string& app);
+  // The release whose files govern scaling (DOKKU_SCALE, Procfile types): the desired one once
+  // dokkud has read its files, else the live one; nullopt when neither.
+  StatusOr<std::optional<Release>> GoverningRelease(const App& app);
   // ps:rebuild: a new pending release of the current release's tag. NotFound if never deployed.
   StatusOr<Release> Rebuild(const std::string& app);
 

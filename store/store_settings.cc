@@ -97,15 +97,14 @@ std::string JoinList(const std::vector<std::string>& v) {
 
 }  // namespace
 
-// The release whose files decide what may be scaled: the desired one once prepared, else the
-// live one.
-static std::optional<Release> GoverningRelease(Store* store, const App& app) {
+StatusOr<std::optional<Release>> Store::GoverningRelease(const App& app) {
   for (const auto& id : {app.desired_release, app.current_release}) {
     if (!id) continue;
-    StatusOr<Release> r = store->GetRelease(*id);
-    if (r.ok() && r->status != "pending") return *r;
+    StatusOr<Release> r = GetRelease(*id);
+    if (!r.ok()) return r.status();
+    if (r->status != "pending") return std::optional<Release>(*r);
   }
-  return std::nullopt;
+  return std::optional<Release>();
 }
 
 StatusOr<int64_t> Store::SetScale(const std::string& app,
@@ -123,7 +122,9 @@ StatusOr<int64_t> Store::SetScale(const std::string& app,
                             [&](const auto& u) { return u.first == proc; });
     if (!seen) unique.emplace_back(proc, count);  // Dokku: the first of duplicates wins
   }
-  std::optional<Release> governing = GoverningRelease(this, *a);
+  StatusOr<std::optional<Release>> governing_or = GoverningRelease(*a);
+  if (!governing_or.ok()) return governing_or.status();
+  const std::optional<Release>& governing = *governing_or;
   if (governing && governing->dokku_scale) {
     return Status::FailedPrecondition(
         fmt::format("App {} contains DOKKU_SCALE file and cannot be manually scaled", app));
