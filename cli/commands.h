@@ -35,6 +35,7 @@ std::span<const Command> TagsCommands();
 std::span<const Command> ReleasesCommands();
 std::span<const Command> ChecksCommands();
 std::span<const Command> DomainsCommands();
+std::span<const Command> SchedulerCommands();
 
 const std::vector<Topic>& Topics();
 const Command* FindCommand(std::string_view name);

@@ -13,6 +13,7 @@ const std::vector<Topic>& Topics() {
       {"domains", "Manage vhost domains used by the Dokku proxy", DomainsCommands()},
       {"ps", "Manage app processes", PsCommands()},
       {"releases", "Manage app releases and roll back to an earlier one", ReleasesCommands()},
+      {"scheduler", "Manage scheduler settings", SchedulerCommands()},
       {"tags", "Manage docker image tags", TagsCommands()},
   };
   return topics;

@@ -17,6 +17,8 @@
 #include "controller/naming.h"
 #include "controller/reconciler.h"
 #include "controller/sd_notify.h"
+#include "controller/swarm_api.h"
+#include "controller/swarm_scheduler.h"
 #include "controller/transport_pool.h"
 #include "controller/work_queue.h"
 #include "store/store.h"
@@ -56,6 +58,8 @@ class Daemon {
   std::unique_ptr<NginxProxy> proxy_;
   CurlHttpProber prober_;
   RealSleeper sleeper_;
+  std::unique_ptr<SwarmClient> swarm_api_;
+  std::unique_ptr<SwarmScheduler> swarm_;
   std::unique_ptr<Reconciler> reconciler_;
   int64_t last_seq_ = 0;
   int64_t last_data_version_ = -1;
@@ -87,8 +91,10 @@ Status Daemon::Setup() {
   ro.proxy_enabled = proxy_ != nullptr;
   ro.proxy_listen = options_.nginx.listen;
   ro.docker_parallel = options_.docker_parallel;
+  swarm_api_ = std::make_unique<SwarmClient>(transport_.get());
+  swarm_ = std::make_unique<SwarmScheduler>(swarm_api_.get(), RealClock::Get());
   reconciler_ = std::make_unique<Reconciler>(docker_.get(), proxy_.get(), &prober_, &sleeper_,
-                                             RealClock::Get(), ro);
+                                             RealClock::Get(), ro, swarm_.get());
   return Status::Ok();
 }
 
@@ -136,6 +142,7 @@ void Daemon::WorkerLoop() {
 void Daemon::OnDockerEvent(const DockerEvent& event) {
   if (event.type == "container") {
     auto store = event.attributes.find(kLabelStore);
+    if (store == event.attributes.end()) store = event.attributes.find(kLabelSwarmStore);
     auto app = event.attributes.find(kLabelApp);
     if (store == event.attributes.end() || store->second != store_id_ ||
         app == event.attributes.end()) {
@@ -171,6 +178,13 @@ Status Daemon::EnqueueAll() {
       auto app = c.labels.find(kLabelApp);
       if (app != c.labels.end()) apps.insert(app->second);
     }
+  }
+  // Swarm services of this store (none, and no error worth logging, when this engine is not a
+  // swarm manager).
+  StatusOr<std::vector<std::string>> swarm_apps = swarm_->ListApps(store_id_);
+  if (swarm_apps.ok()) {
+    reconciler_->SwarmAppsSeen(*swarm_apps);
+    apps.insert(swarm_apps->begin(), swarm_apps->end());
   }
   for (const std::string& app : apps) queue_.Add(app);
   return containers.ok() ? Status::Ok() : containers.status();

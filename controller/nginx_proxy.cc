@@ -127,7 +127,8 @@ Status Errno(std::string_view what, const std::string& path) {
 // new file survives a crash once this returns.
 Status WriteFileAtomically(const std::string& path, const std::string& content) {
   const std::filesystem::path target(path);
-  const std::string tmp = (target.parent_path() / ("." + target.filename().string() + ".tmp"));
+  const std::string tmp =
+      (target.parent_path() / fmt::format(".{}.tmp", target.filename().string())).string();
   const int fd = open(tmp.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
   if (fd < 0) return Errno("creating", tmp);
   size_t written = 0;

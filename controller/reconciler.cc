@@ -4,6 +4,7 @@
 
 #include <algorithm>
 #include <atomic>
+#include <tuple>
 
 #include "controller/docker_wire.h"
 #include "controller/log.h"
@@ -28,13 +29,19 @@ void ParallelFor(int n, int parallel, const std::function<void(int)>& fn) {
 }
 
 Reconciler::Reconciler(DockerApi* docker, Proxy* proxy, HttpProber* prober, Sleeper* sleeper,
-                       const Clock* clock, ReconcilerOptions options)
+                       const Clock* clock, ReconcilerOptions options, SwarmScheduler* swarm)
     : docker_(docker),
       proxy_(proxy),
       prober_(prober),
       sleeper_(sleeper),
       clock_(clock),
-      options_(std::move(options)) {}
+      options_(std::move(options)),
+      swarm_(swarm) {}
+
+void Reconciler::SwarmAppsSeen(const std::vector<std::string>& apps) {
+  std::lock_guard<std::mutex> lock(mu_);
+  swarm_apps_.insert(apps.begin(), apps.end());
+}
 
 void Reconciler::ContainerChanged(const std::string& container_id) {
   std::lock_guard<std::mutex> lock(mu_);
@@ -140,13 +147,34 @@ StatusOr<ReconcileResult> Reconciler::Reconcile(Store* store, const std::string&
     }
   }
   DOKKU_RETURN_IF_ERROR(BuildDesired(pass));
+  int64_t heal_requeue = 0;
+  bool converged = true;
+  if (pass.scheduler == "docker-swarm") {
+    DOKKU_RETURN_IF_ERROR(ApplySwarm(pass, &heal_requeue, &converged));
+    // The local containers the app may still have (a switch from docker-local) go once the
+    // services serve: the local plan below then has nothing to run.
+    for (DesiredProc& p : pass.desired.procs) p.quantity = 0;
+  }
   StatusOr<std::vector<ActualContainer>> actual = ListActual(pass);
   if (!actual.ok()) return actual.status();
   Plan plan = MakePlan(pass.desired, *actual);
-
-  int64_t heal_requeue = 0;
+  if (pass.scheduler == "docker-swarm" && (!converged || !pass.failure.empty())) {
+    plan.changes.clear();  // keep local containers serving until the services do
+  }
   Status applied = ApplyPlan(pass, plan, &heal_requeue);
+  if (applied.ok() && pass.scheduler == "docker-local") {
+    DOKKU_RETURN_IF_ERROR(RemoveSwarmServices(pass, /*now=*/false, &heal_requeue));
+  }
   if (!applied.ok() && applied.code() != StatusCode::kFailedPrecondition) return applied;
+  if (!converged) {
+    // A Swarm update still rolling: look again soon; the CLI keeps waiting.
+    DOKKU_RETURN_IF_ERROR(Observe(pass));
+    return ReconcileResult{heal_requeue > 0 ? heal_requeue : 2000};
+  }
+  if (!pass.failure.empty() && pass.scheduler == "docker-swarm" && pass.release_rollout) {
+    applied = Status::FailedPrecondition(pass.failure);
+    pass.failure.clear();
+  }
   if (pass.release_rollout) {
     if (applied.ok()) {
       DOKKU_RETURN_IF_ERROR(FinishRelease(pass));
@@ -162,7 +190,7 @@ StatusOr<ReconcileResult> Reconciler::Reconcile(Store* store, const std::string&
   DOKKU_RETURN_IF_ERROR(Observe(pass));
   if (!pass.failure.empty()) {
     FailPass(pass, pass.failure);
-  } else {
+  } else if (pass.row.observed_generation != pass.generation) {
     DOKKU_RETURN_IF_ERROR(store->SetObserved(app, pass.generation, ""));
   }
 
@@ -176,6 +204,19 @@ StatusOr<ReconcileResult> Reconciler::Reconcile(Store* store, const std::string&
     result.requeue_after_ms = heal_requeue;
   }
   return result;
+}
+
+// Equal as `ps` would show them (order and the write time do not matter).
+static bool SameObservation(std::vector<ObservedContainer> a, std::vector<ObservedContainer> b) {
+  if (a.size() != b.size()) return false;
+  auto key = [](const ObservedContainer& c) {
+    return std::tie(c.id, c.name, c.proctype, c.index, c.release_id, c.state, c.role, c.ip, c.port,
+                    c.host_port, c.restart_count, c.started_at, c.image_id);
+  };
+  auto less = [&](const ObservedContainer& x, const ObservedContainer& y) { return key(x) < key(y); };
+  std::sort(a.begin(), a.end(), less);
+  std::sort(b.begin(), b.end(), less);
+  return std::equal(a.begin(), a.end(), b.begin(), [&](auto& x, auto& y) { return key(x) == key(y); });
 }
 
 Status Reconciler::Observe(Pass& pass) {
@@ -215,6 +256,11 @@ Status Reconciler::Observe(Pass& pass) {
     o.port = o.proctype == "web" ? options_.web_port : 0;
     observed.push_back(std::move(o));
   }
+  observed.insert(observed.end(), pass.swarm_observed.begin(), pass.swarm_observed.end());
+  // An idle pass must not write: compare with what the store already says.
+  StatusOr<std::vector<ObservedContainer>> stored = pass.store->ListContainers(pass.app);
+  if (!stored.ok()) return stored.status();
+  if (SameObservation(*stored, observed)) return Status::Ok();
   return pass.store->ReplaceContainers(pass.app, observed);
 }
 

@@ -20,6 +20,7 @@
 #include "controller/emit.h"
 #include "controller/nginx_proxy.h"
 #include "controller/planner.h"
+#include "controller/swarm_scheduler.h"
 #include "store/clock.h"
 #include "store/status.h"
 #include "store/store.h"
@@ -40,9 +41,10 @@ struct ReconcileResult {
 
 class Reconciler {
  public:
-  // `proxy` may be null when proxy_enabled is false. Nothing is owned.
+  // `proxy` may be null when proxy_enabled is false; `swarm` may be null when no app may use
+  // the docker-swarm scheduler. Nothing is owned.
   Reconciler(DockerApi* docker, Proxy* proxy, HttpProber* prober, Sleeper* sleeper,
-             const Clock* clock, ReconcilerOptions options);
+             const Clock* clock, ReconcilerOptions options, SwarmScheduler* swarm = nullptr);
 
   // One pass for `app` using `store` (a connection owned by the calling thread). Errors are
   // retryable (Docker unavailable, store busy); terminal failures (bad release, failed checks)
@@ -52,6 +54,9 @@ class Reconciler {
   // Docker events: forget cached inspect data; mark the app's image list stale.
   void ContainerChanged(const std::string& container_id);
   void ImagesChanged(const std::string& app);
+  // Apps known to have Swarm services (found at startup/resync), so a switch back to
+  // docker-local or apps:destroy also removes them.
+  void SwarmAppsSeen(const std::vector<std::string>& apps);
 
   struct Pass;  // per-pass context (reconciler_pass.h); internal to the reconciler's files
 
@@ -72,6 +77,11 @@ class Reconciler {
   Status UpdateProxy(Pass& pass, const std::set<std::string>& exclude_ids);
   Status Observe(Pass& pass);
   Status FinishRelease(Pass& pass);
+  // docker-swarm: the services get the desired state, the local containers are scaled away.
+  Status ApplySwarm(Pass& pass, int64_t* requeue_ms, bool* converged);
+  // Removes the app's Swarm services: at once when `now`, else after wait-to-retire
+  // (setting *requeue_ms until then).
+  Status RemoveSwarmServices(Pass& pass, bool now, int64_t* requeue_ms);
   void FailPass(Pass& pass, const std::string& error);
 
   StatusOr<std::vector<ActualContainer>> ListActual(Pass& pass);
@@ -89,6 +99,7 @@ class Reconciler {
   Sleeper* const sleeper_;
   const Clock* const clock_;
   const ReconcilerOptions options_;
+  SwarmScheduler* const swarm_;
 
   std::mutex mu_;  // guards everything below
   std::map<std::string, ContainerInfo> inspect_cache_;
@@ -98,6 +109,8 @@ class Reconciler {
   // Per container: self-heal attempts and when the next one may run (crash backoff).
   std::map<std::string, std::pair<int, int64_t>> heal_backoff_;
   uint64_t suffix_counter_ = 0;
+  std::set<std::string> swarm_apps_;
+  std::map<std::string, int64_t> swarm_remove_at_;  // app -> when its services go
 };
 
 }  // namespace dokku

@@ -48,9 +48,10 @@ static Status LoadProperties(Store* store, Reconciler::Pass& pass) {
   StatusOr<std::string> retire = get("checks", pass.app, "wait-to-retire", "60");
   StatusOr<std::string> wait = get("checks", kGlobal, "default-wait", "10");
   StatusOr<std::string> domain = get("domains", kGlobal, "vhost", "");
+  StatusOr<std::string> scheduler = get("scheduler", pass.app, "selected", "docker-local");
   StatusOr<std::string> disabled = store->GetProperty("checks", pass.app, "disabled");
   StatusOr<std::string> skipped = store->GetProperty("checks", pass.app, "skipped");
-  for (const auto* s : {&policy, &stop, &retire, &wait, &domain, &disabled, &skipped}) {
+  for (const auto* s : {&policy, &stop, &retire, &wait, &domain, &scheduler, &disabled, &skipped}) {
     if (!s->ok()) return s->status();
   }
   pass.restart_policy = *policy;
@@ -58,6 +59,7 @@ static Status LoadProperties(Store* store, Reconciler::Pass& pass) {
   pass.wait_to_retire = ToInt(*retire, 60);
   pass.default_wait = wait->empty() ? 10 : ToInt(*wait, 10);
   pass.domain = *domain;
+  pass.scheduler = *scheduler;
   pass.checks_disabled = SplitCommas(*disabled);
   pass.checks_skipped = SplitCommas(*skipped);
   return Status::Ok();

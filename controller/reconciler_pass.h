@@ -44,6 +44,9 @@ struct Reconciler::Pass {
   bool web_rolled = false;      // web got new containers in this pass
   int retired = 0;              // old containers scheduled for retirement
   std::string failure;          // the pass's terminal failure, reported to the CLI
+  std::string scheduler = "docker-local";
+  std::vector<Upstream> swarm_upstreams;         // web tasks, proxied next to local containers
+  std::vector<ObservedContainer> swarm_observed;  // task containers, for `ps`
 };
 
 // Runs fn(0..n-1) with at most `parallel` at once; returns when all are done.

@@ -52,6 +52,8 @@ StatusOr<ReconcileResult> Reconciler::RemoveEverything(Pass& pass, bool purge_ro
   StatusOr<std::vector<ActualContainer>> actual = ListActual(pass);
   if (!actual.ok()) return actual.status();
   if (proxy_ != nullptr) DOKKU_RETURN_IF_ERROR(proxy_->Remove(pass.app));
+  int64_t unused_requeue = 0;
+  DOKKU_RETURN_IF_ERROR(RemoveSwarmServices(pass, /*now=*/true, &unused_requeue));
   int stop_timeout = 30;
   if (purge_row) {
     StatusOr<std::string> timeout =

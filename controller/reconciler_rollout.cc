@@ -13,6 +13,9 @@ namespace {
 
 std::string Short(const std::string& id, size_t n = 12) { return id.substr(0, n); }
 
+// New containers started and checked at once within one process type.
+constexpr int kMaxParallelChecks = 64;
+
 // The outcome of starting one new container.
 struct NewContainer {
   int index = 0;
@@ -142,17 +145,32 @@ Status Reconciler::UpdateProxy(Pass& pass, const std::set<std::string>& exclude_
     }
     if (!info->ip.empty()) upstreams.push_back({info->ip, options_.web_port});
   }
-  if (!pass.desired.running || upstreams.empty()) return proxy_->Remove(pass.app);
+  upstreams.insert(upstreams.end(), pass.swarm_upstreams.begin(), pass.swarm_upstreams.end());
+  if (!pass.desired.running && pass.swarm_upstreams.empty()) upstreams.clear();
+  if (upstreams.empty()) return proxy_->Remove(pass.app);
   return proxy_->Apply(pass.app, ServerNames(pass), upstreams, pass.emit);
 }
 
 Status Reconciler::ApplyChange(Pass& pass, const TypeChange& change) {
   const std::string& proctype = change.proctype;
   const ChecksMode mode = ModeOf(pass, proctype);
-  if (!change.scale_down.empty()) {
+  if (!change.scale_down.empty() && proctype == "web" && options_.proxy_enabled) {
+    // Out of the proxy first; nginx reloads asynchronously and may finish requests on the old
+    // workers, so the containers retire after wait-to-retire instead of stopping now.
     std::set<std::string> ids;
     for (const auto& [index, id] : change.scale_down) ids.insert(id);
-    if (proctype == "web") DOKKU_RETURN_IF_ERROR(UpdateProxy(pass, ids));
+    DOKKU_RETURN_IF_ERROR(UpdateProxy(pass, ids));
+    const int64_t now = clock_->NowMs();
+    for (const auto& [index, id] : change.scale_down) {
+      DOKKU_RETURN_IF_ERROR(pass.store->AddRetirement(id, pass.app, now + pass.wait_to_retire * 1000LL));
+      pass.retirements.push_back({id, pass.app, now + pass.wait_to_retire * 1000LL, now});
+      pass.emit(kVerbose, fmt::format("Scheduling orphaned container shutdown in {} seconds ({}.{})",
+                                      pass.wait_to_retire, proctype, index));
+      Status st = docker_->RenameContainer(id, RetiringName(pass.app, proctype, index, now / 1000));
+      if (!st.ok() && !st.IsNotFound()) return st;
+    }
+    pass.docker_changed = true;
+  } else if (!change.scale_down.empty()) {
     std::vector<Status> errors(change.scale_down.size());
     ParallelFor(static_cast<int>(change.scale_down.size()), options_.docker_parallel, [&](int i) {
       const auto& [index, id] = change.scale_down[i];
@@ -187,7 +205,9 @@ Status Reconciler::ApplyChange(Pass& pass, const TypeChange& change) {
     pass.docker_changed = true;
   }
 
-  ParallelFor(static_cast<int>(slots.size()), options_.docker_parallel, [&](int i) {
+  // Every new container is started and checked at once: the checks mostly wait, and Docker
+  // calls are bounded by the transport pool, not here.
+  ParallelFor(static_cast<int>(slots.size()), kMaxParallelChecks, [&](int i) {
     NewContainer& slot = slots[i];
     const std::string name = mode == ChecksMode::kDisabled
                                  ? LiveName(pass.app, proctype, slot.index)
@@ -262,21 +282,30 @@ Status Reconciler::ApplyChange(Pass& pass, const TypeChange& change) {
   // Cutover, one index at a time: the old container is registered for retirement before it is
   // renamed, so a crash at any point leaves a state the next pass completes.
   const int64_t now = clock_->NowMs();
+  const bool retire_old = mode != ChecksMode::kDisabled;
   for (const NewContainer& slot : slots) {
-    if (!slot.old_id.empty() && mode != ChecksMode::kDisabled) {
-      DOKKU_RETURN_IF_ERROR(pass.store->AddRetirement(slot.old_id, pass.app, now + pass.wait_to_retire * 1000LL));
-      pass.retirements.push_back({slot.old_id, pass.app, now + pass.wait_to_retire * 1000LL, now});
-      pass.emit(kVerbose, fmt::format("Scheduling old container shutdown in {} seconds ({}.{})",
-                                      pass.wait_to_retire, proctype, slot.index));
+    if (slot.old_id.empty() || !retire_old) continue;
+    DOKKU_RETURN_IF_ERROR(pass.store->AddRetirement(slot.old_id, pass.app, now + pass.wait_to_retire * 1000LL));
+    pass.retirements.push_back({slot.old_id, pass.app, now + pass.wait_to_retire * 1000LL, now});
+    pass.emit(kVerbose, fmt::format("Scheduling old container shutdown in {} seconds ({}.{})",
+                                    pass.wait_to_retire, proctype, slot.index));
+    ++pass.retired;
+  }
+  std::vector<Status> renamed(slots.size());
+  ParallelFor(static_cast<int>(slots.size()), options_.docker_parallel, [&](int i) {
+    const NewContainer& slot = slots[i];
+    if (!retire_old) return;
+    if (!slot.old_id.empty()) {
       Status st = docker_->RenameContainer(
           slot.old_id, RetiringName(pass.app, proctype, slot.index, now / 1000));
-      if (!st.ok() && !st.IsNotFound()) return st;
-      ++pass.retired;
+      if (!st.ok() && !st.IsNotFound()) {
+        renamed[i] = st;
+        return;
+      }
     }
-    if (mode != ChecksMode::kDisabled) {
-      DOKKU_RETURN_IF_ERROR(docker_->RenameContainer(slot.id, LiveName(pass.app, proctype, slot.index)));
-    }
-  }
+    renamed[i] = docker_->RenameContainer(slot.id, LiveName(pass.app, proctype, slot.index));
+  });
+  for (const Status& st : renamed) DOKKU_RETURN_IF_ERROR(st);
   if (proctype == "web") {
     pass.web_rolled = true;
     DOKKU_RETURN_IF_ERROR(UpdateProxy(pass, {}));

@@ -147,9 +147,9 @@ SwarmServiceSpec DecodeSpec(const json& spec) {
   s.stop_grace_ns = Int(container, "StopGracePeriod");
   const json& health = Get(container, "Healthcheck");
   if (health.is_object()) {
-    s.healthcheck = SwarmHealthcheck{StrList(health, "Test"), Int(health, "Interval"),
-                                     Int(health, "Timeout"), Int(health, "StartPeriod"),
-                                     SmallInt(health, "Retries")};
+    s.healthcheck =
+        SwarmHealthcheck{StrList(health, "Test"), Int(health, "Interval"), Int(health, "Timeout"),
+                         Int(health, "StartPeriod"), SmallInt(health, "Retries")};
   }
   s.restart_condition = Str(Get(task, "RestartPolicy"), "Condition");
   s.restart_max_attempts = Int(Get(task, "RestartPolicy"), "MaxAttempts");
@@ -231,9 +231,9 @@ SwarmInfo DecodeInfoJson(const json& j) {
 // ---- Writing.
 
 json PolicyJson(const SwarmUpdatePolicy& p) {
-  return {{"Parallelism", p.parallelism}, {"Order", p.order},
-          {"FailureAction", p.failure_action}, {"Monitor", p.monitor_ns},
-          {"Delay", p.delay_ns}, {"MaxFailureRatio", 0}};
+  return {
+      {"Parallelism", p.parallelism}, {"Order", p.order},    {"FailureAction", p.failure_action},
+      {"Monitor", p.monitor_ns},      {"Delay", p.delay_ns}, {"MaxFailureRatio", 0}};
 }
 
 json TaskTemplateJson(const SwarmServiceSpec& s) {
@@ -274,8 +274,8 @@ StatusOr<std::string> EncodeTaskTemplate(const SwarmServiceSpec& spec) {
 StatusOr<std::string> EncodeServiceSpec(const SwarmServiceSpec& spec) {
   json ports = json::array();
   for (const SwarmPort& p : spec.ports) {
-    json port = {{"Protocol", "tcp"}, {"TargetPort", p.target_port},
-                 {"PublishMode", p.publish_mode}};
+    json port = {
+        {"Protocol", "tcp"}, {"TargetPort", p.target_port}, {"PublishMode", p.publish_mode}};
     if (p.published_port > 0) port["PublishedPort"] = p.published_port;
     ports.push_back(std::move(port));
   }
@@ -309,8 +309,8 @@ StatusOr<std::vector<SwarmNode>> DecodeNodeList(std::string_view text) {
 StatusOr<int> DecodeIpv4HostPort(std::string_view text, int container_port) {
   json j = json::parse(text.begin(), text.end(), nullptr, /*allow_exceptions=*/false);
   if (j.is_discarded()) return Status::Internal("bad JSON from docker: cannot parse");
-  const json& bindings = Get(Path(j, {"NetworkSettings", "Ports"}),
-                             fmt::format("{}/tcp", container_port).c_str());
+  const json& bindings =
+      Get(Path(j, {"NetworkSettings", "Ports"}), fmt::format("{}/tcp", container_port).c_str());
   if (!bindings.is_array()) return 0;
   for (const json& b : bindings) {
     const std::string host_ip = Str(b, "HostIp");
@@ -405,8 +405,9 @@ StatusOr<std::vector<SwarmNode>> SwarmClient::ListNodes() {
 }
 
 StatusOr<int> SwarmClient::LocalHostPort(const std::string& container_id, int container_port) {
-  StatusOr<std::string> body = Call("GET", fmt::format("/containers/{}/json", PathEscape(container_id)),
-                                    "inspect " + container_id);
+  StatusOr<std::string> body =
+      Call("GET", fmt::format("/containers/{}/json", PathEscape(container_id)),
+           "inspect " + container_id);
   if (!body.ok()) return body.status();
   return DecodeIpv4HostPort(*body, container_port);
 }

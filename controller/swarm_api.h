@@ -19,7 +19,7 @@ namespace dokku {
 struct SwarmInfo {
   std::string node_id;
   std::string node_addr;
-  std::string local_node_state;  // inactive | pending | active | error | locked
+  std::string local_node_state;    // inactive | pending | active | error | locked
   bool control_available = false;  // this node is a manager
   std::string error;
 };
@@ -36,8 +36,8 @@ struct SwarmHealthcheck {
 // UpdateConfig / RollbackConfig.
 struct SwarmUpdatePolicy {
   int parallelism = 1;
-  std::string order = "start-first";      // start-first | stop-first
-  std::string failure_action = "pause";   // pause | continue | rollback
+  std::string order = "start-first";     // start-first | stop-first
+  std::string failure_action = "pause";  // pause | continue | rollback
   int64_t monitor_ns = 0;
   int64_t delay_ns = 0;
   bool operator==(const SwarmUpdatePolicy&) const = default;
@@ -45,7 +45,7 @@ struct SwarmUpdatePolicy {
 
 struct SwarmPort {
   int target_port = 0;
-  int published_port = 0;               // 0: Swarm picks one (ingress) / an ephemeral one (host)
+  int published_port = 0;                // 0: Swarm picks one (ingress) / an ephemeral one (host)
   std::string publish_mode = "ingress";  // ingress | host
   bool operator==(const SwarmPort&) const = default;
 };
@@ -84,7 +84,7 @@ struct SwarmUpdateStatus {
 // GET /services/{id}.
 struct SwarmService {
   std::string id;
-  uint64_t version = 0;  // Version.Index: UpdateService must send the one it read
+  uint64_t version = 0;    // Version.Index: UpdateService must send the one it read
   int64_t created_at = 0;  // unix seconds
   int64_t updated_at = 0;
   SwarmServiceSpec spec;
@@ -99,16 +99,16 @@ struct SwarmTask {
   std::string node_id;
   int slot = 0;
   std::string desired_state;  // running | shutdown | remove | ...
-  std::string state;          // new .. starting | running | complete | failed | shutdown | rejected ...
-  std::string message;        // Status.Message ("started", "starting", ...)
-  std::string error;          // Status.Err
-  std::string container_id;   // empty until the node created the container
+  std::string state;    // new .. starting | running | complete | failed | shutdown | rejected ...
+  std::string message;  // Status.Message ("started", "starting", ...)
+  std::string error;    // Status.Err
+  std::string container_id;  // empty until the node created the container
   int exit_code = 0;
-  std::string ip;             // first address of NetworksAttachments, without the prefix length
+  std::string ip;               // first address of NetworksAttachments, without the prefix length
   std::vector<int> host_ports;  // Status.PortStatus (host-mode publishing), in Swarm's order
-  int64_t created_at = 0;     // unix seconds
+  int64_t created_at = 0;       // unix seconds
   int64_t updated_at = 0;
-  int64_t status_at = 0;      // Status.Timestamp: when it entered `state`
+  int64_t status_at = 0;  // Status.Timestamp: when it entered `state`
   std::string image;
   std::map<std::string, std::string> container_labels;  // Spec.ContainerSpec.Labels
   uint64_t force_update = 0;
@@ -118,9 +118,9 @@ struct SwarmTask {
 struct SwarmNode {
   std::string id;
   std::string hostname;
-  std::string addr;   // Status.Addr
-  std::string state;  // ready | down | unknown | disconnected
-  std::string role;   // manager | worker
+  std::string addr;          // Status.Addr
+  std::string state;         // ready | down | unknown | disconnected
+  std::string role;          // manager | worker
   std::string availability;  // active | pause | drain
 };
 

@@ -14,9 +14,8 @@ namespace {
 
 // nginx upstreams are dotted quads.
 bool IsIpv4(const std::string& ip) {
-  return !ip.empty() && std::all_of(ip.begin(), ip.end(), [](char c) {
-    return c == '.' || (c >= '0' && c <= '9');
-  });
+  return !ip.empty() && std::all_of(ip.begin(), ip.end(),
+                                    [](char c) { return c == '.' || (c >= '0' && c <= '9'); });
 }
 
 std::optional<int64_t> ParseRelease(const std::string& text) {
@@ -103,9 +102,9 @@ Status SwarmScheduler::Fill(const std::string& app, const std::vector<ServiceTas
     const std::string proc = SwarmLabel(s.spec.labels, kLabelProcType);
     if (!ServiceConverged(s, st.tasks)) observed->converged = false;
     if (UpdateStuck(s.update_status.state)) {
-      observed->failure += fmt::format("{}{}: the Swarm update is paused ({})",
-                                       observed->failure.empty() ? "" : "; ", proc,
-                                       s.update_status.message);
+      observed->failure +=
+          fmt::format("{}{}: the Swarm update is paused ({})",
+                      observed->failure.empty() ? "" : "; ", proc, s.update_status.message);
     }
     const int container_port = s.spec.ports.empty() ? 0 : s.spec.ports.front().target_port;
     int published = 0;  // routing mesh
@@ -118,9 +117,11 @@ Status SwarmScheduler::Fill(const std::string& app, const std::vector<ServiceTas
       if (!upstreams.ok()) return upstreams.status();
       if (proc == "web") observed->web_upstreams = std::move(*upstreams);
     }
-    std::map<int, int> failures;  // slot -> failed tasks Swarm replaced
+    // slot -> failed tasks of the current spec that Swarm replaced (a new spec starts from 0,
+    // like a new docker-local container; the tasks of a rolled-back update do not count)
+    std::map<int, int> failures;
     for (const SwarmTask& t : st.tasks) {
-      if (t.state == "failed" || t.state == "rejected") ++failures[t.slot];
+      if ((t.state == "failed" || t.state == "rejected") && IsCurrentTask(t, s)) ++failures[t.slot];
     }
     for (const SwarmTask& t : st.tasks) {
       if (!IsActiveTask(t)) continue;

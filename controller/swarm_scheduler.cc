@@ -42,7 +42,8 @@ int64_t BudgetSeconds(const SwarmServiceSpec& spec, int old_replicas) {
   int64_t per_batch = kStartSeconds + spec.update.monitor_ns / kNanos;
   if (spec.healthcheck) {
     per_batch += (spec.healthcheck->interval_ns * (spec.healthcheck->retries + 1) +
-                  spec.healthcheck->timeout_ns) / kNanos;
+                  spec.healthcheck->timeout_ns) /
+                 kNanos;
   }
   if (spec.update.order == "stop-first") per_batch += spec.stop_grace_ns / kNanos;
   return (tasks + parallelism - 1) / parallelism * per_batch;
@@ -67,6 +68,7 @@ Status ValidateDesired(const SwarmDesired& desired) {
 }  // namespace
 
 struct SwarmScheduler::Pending {
+  int64_t since_s = 0;  // when this Apply began: tasks created since are its own
   std::string id;
   std::string proctype;
   std::string hash;  // the whole-spec hash we asked for
@@ -93,8 +95,8 @@ Status SwarmScheduler::CheckManager() {
 
 StatusOr<std::vector<SwarmService>> SwarmScheduler::ListAppServices(const std::string& app,
                                                                     const std::string& store_id) {
-  return api_->ListServices({fmt::format("{}={}", kLabelApp, app),
-                             fmt::format("{}={}", kLabelStore, store_id)});
+  return api_->ListServices(
+      {fmt::format("{}={}", kLabelApp, app), fmt::format("{}={}", kLabelStore, store_id)});
 }
 
 Status SwarmScheduler::Apply(const SwarmDesired& desired, Sleeper* sleeper, const Emit& emit,
@@ -169,7 +171,11 @@ Status SwarmScheduler::ApplyProc(const SwarmDesired& desired, const SwarmProc& p
   if (!built.ok()) return built.status();
   SwarmServiceSpec spec = std::move(*built);
   const std::string hash = spec.labels[kLabelSwarmSpec];
-  if (existing && SwarmLabel(existing->spec.labels, kLabelSwarmSpec) == hash) return Status::Ok();
+  // A paused update is resumed by updating the service again, even to the same spec.
+  const bool stuck = existing && UpdateStuck(existing->update_status.state);
+  if (existing && !stuck && SwarmLabel(existing->spec.labels, kLabelSwarmSpec) == hash) {
+    return Status::Ok();
+  }
   if (!existing && spec.replicas == 0) return Status::Ok();  // nothing to run, nothing to keep
   {
     std::lock_guard<std::mutex> lock(mu_);
@@ -182,8 +188,9 @@ Status SwarmScheduler::ApplyProc(const SwarmDesired& desired, const SwarmProc& p
   }
 
   const int old_replicas = existing ? existing->spec.replicas : 0;
-  const bool new_tasks = !existing || SwarmLabel(existing->spec.container_labels, kLabelSwarmTask) !=
-                                          SwarmLabel(spec.container_labels, kLabelSwarmTask);
+  const bool new_tasks =
+      !existing || SwarmLabel(existing->spec.container_labels, kLabelSwarmTask) !=
+                       SwarmLabel(spec.container_labels, kLabelSwarmTask);
   if (spec.replicas > 0 && (new_tasks || spec.replicas > old_replicas)) {
     emit(kInfo1, fmt::format("Deploying {} (count={})", proc.proctype, spec.replicas));
   }
@@ -192,37 +199,23 @@ Status SwarmScheduler::ApplyProc(const SwarmDesired& desired, const SwarmProc& p
       fmt::format("{}, parallelism {}", spec.update.order, spec.update.parallelism);
 
   std::string id;
+  DOKKU_RETURN_IF_ERROR(Submit(desired.app, proc.proctype, existing, &spec, &id));
   if (!existing) {
-    StatusOr<std::string> created = api_->CreateService(spec);
-    if (!created.ok() && created.status().IsConflict()) {
-      spec.name = SwarmServiceName(desired.app, proc.proctype, /*disambiguate=*/true);
-      created = api_->CreateService(spec);
-    }
-    if (!created.ok()) return created.status();
-    id = *created;
     emit(kVerbose, fmt::format("Created service {} ({})", spec.name, how));
+  } else if (spec.replicas == 0 && old_replicas > 0) {
+    emit(kVerbose, fmt::format("Stopping {}: service {} scaled to 0", proc.proctype, spec.name));
+  } else if (new_tasks) {
+    emit(kVerbose, fmt::format("Updating service {} ({})", spec.name, how));
+  } else if (stuck) {
+    emit(kVerbose, fmt::format("Resuming the paused update of service {}", spec.name));
+  } else if (spec.replicas != old_replicas) {
+    emit(kVerbose,
+         fmt::format("Scaling service {} from {} to {}", spec.name, old_replicas, spec.replicas));
   } else {
-    id = existing->id;
-    spec.name = existing->spec.name;  // Swarm cannot rename a service
-    Status st = api_->UpdateService(id, existing->version, spec);
-    if (st.IsConflict()) {  // someone updated it meanwhile: retry once on the fresh version
-      StatusOr<SwarmService> fresh = api_->InspectService(id);
-      if (!fresh.ok()) return fresh.status();
-      st = api_->UpdateService(id, fresh->version, spec);
-    }
-    DOKKU_RETURN_IF_ERROR(st);
-    if (spec.replicas == 0 && old_replicas > 0) {
-      emit(kVerbose, fmt::format("Stopping {}: service {} scaled to 0", proc.proctype, spec.name));
-    } else if (new_tasks) {
-      emit(kVerbose, fmt::format("Updating service {} ({})", spec.name, how));
-    } else if (spec.replicas != old_replicas) {
-      emit(kVerbose, fmt::format("Scaling service {} from {} to {}", spec.name, old_replicas,
-                                 spec.replicas));
-    } else {
-      emit(kVerbose, fmt::format("Updating the settings of service {}", spec.name));
-    }
+    emit(kVerbose, fmt::format("Updating the settings of service {}", spec.name));
   }
   Pending p;
+  p.since_s = clock_->NowSeconds() - 1;
   p.id = id;
   p.proctype = proc.proctype;
   p.hash = hash;
@@ -231,13 +224,37 @@ Status SwarmScheduler::ApplyProc(const SwarmDesired& desired, const SwarmProc& p
   return Status::Ok();
 }
 
+Status SwarmScheduler::Submit(const std::string& app, const std::string& proctype,
+                              const SwarmService* existing, SwarmServiceSpec* spec,
+                              std::string* id) {
+  if (!existing) {
+    StatusOr<std::string> created = api_->CreateService(*spec);
+    if (!created.ok() && created.status().IsConflict()) {
+      // The name is held by a service that is not this app's (it carries other labels).
+      spec->name = SwarmServiceName(app, proctype, /*disambiguate=*/true);
+      created = api_->CreateService(*spec);
+    }
+    if (!created.ok()) return created.status();
+    *id = *created;
+    return Status::Ok();
+  }
+  *id = existing->id;
+  spec->name = existing->spec.name;  // Swarm cannot rename a service
+  Status st = api_->UpdateService(*id, existing->version, *spec);
+  if (st.IsConflict()) {  // someone updated it meanwhile: retry once on the fresh version
+    StatusOr<SwarmService> fresh = api_->InspectService(*id);
+    if (!fresh.ok()) return fresh.status();
+    st = api_->UpdateService(*id, fresh->version, *spec);
+  }
+  return st;
+}
+
 Status SwarmScheduler::Wait(const SwarmDesired& desired, std::vector<Pending>& pending,
                             Sleeper* sleeper, const Emit& emit, std::string* failure) {
   int64_t budget_s = kStartSeconds;
   for (const Pending& p : pending) budget_s += p.budget_s;
-  const int64_t wait_ms = options_.max_wait_ms > 0
-                              ? options_.max_wait_ms
-                              : std::min(budget_s, kMaxWaitSeconds) * 1000;
+  const int64_t wait_ms =
+      options_.max_wait_ms > 0 ? options_.max_wait_ms : std::min(budget_s, kMaxWaitSeconds) * 1000;
   const int64_t deadline = clock_->NowMs() + wait_ms;
   std::vector<Upstream> last_upstreams;
   while (true) {
@@ -259,9 +276,9 @@ Status SwarmScheduler::Wait(const SwarmDesired& desired, std::vector<Pending>& p
         StatusOr<std::vector<Upstream>> upstreams = WebUpstreams(st);
         if (!upstreams.ok()) return upstreams.status();
         auto key = [](const Upstream& u) { return std::make_pair(u.ip, u.port); };
-        const bool same = std::equal(upstreams->begin(), upstreams->end(), last_upstreams.begin(),
-                                     last_upstreams.end(),
-                                     [&](auto& a, auto& b) { return key(a) == key(b); });
+        const bool same =
+            std::equal(upstreams->begin(), upstreams->end(), last_upstreams.begin(),
+                       last_upstreams.end(), [&](auto& a, auto& b) { return key(a) == key(b); });
         if (!same && !upstreams->empty()) desired.on_web_upstreams(*upstreams);
         last_upstreams = std::move(*upstreams);
       }
@@ -312,6 +329,17 @@ bool SwarmScheduler::Evaluate(Pending& p, const ServiceTasks& st, const Emit& em
                               t.error.empty() ? t.message : t.error);
       return true;
     }
+  }
+  // Without a previous spec (a new service, new slots) Swarm has nothing to roll back to and
+  // restarts crashing tasks until the restart policy gives up: two failures a slot decide it.
+  const int failed = static_cast<int>(std::count_if(st.tasks.begin(), st.tasks.end(), [&](auto& t) {
+    return IsCurrentTask(t, st.service) && t.state == "failed" && t.created_at >= p.since_s;
+  }));
+  if (failed >= 2 * std::max(st.service.spec.replicas, 1)) {
+    p.done = true;
+    p.failure = fmt::format("{}: tasks keep failing ({} failed{})", p.proctype, failed,
+                            LastTaskError(st.tasks));
+    return true;
   }
   const int running = RunningCurrent(st.service, st.tasks);
   if (running != p.last_running) {

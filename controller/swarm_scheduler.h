@@ -26,7 +26,8 @@ struct SwarmObserved {
   // One entry per current task (desired state running): name <app>.<proc>.<slot>, index = slot,
   // state = Swarm's task state ("running", "starting", ...), id = container id (the task id
   // before it has one), role "live", or "retiring" for a task of the previous spec during an
-  // update, restart_count = failed tasks Swarm replaced in that slot (as far as it remembers).
+  // update, restart_count = failed tasks of the current spec Swarm replaced in that slot (as far
+  // as Swarm remembers: 5 tasks a slot by default).
   std::vector<ObservedContainer> containers;
   // kIngress: 127.0.0.1:<published port>; kHost: <node>:<port> of every running web task
   // (127.0.0.1 for tasks on this engine's node). Empty while no web task runs.
@@ -77,6 +78,10 @@ class SwarmScheduler {
   // Creates, updates or leaves alone the service of one process type.
   Status ApplyProc(const SwarmDesired& desired, const SwarmProc& proc, const SwarmService* existing,
                    const Emit& emit, std::vector<Pending>* pending, SwarmObserved* observed);
+  // Creates the service (under a disambiguated name if a foreign service holds the plain one)
+  // or updates it at the version read (once more on a fresh version if that was stale).
+  Status Submit(const std::string& app, const std::string& proctype, const SwarmService* existing,
+                SwarmServiceSpec* spec, std::string* id);
   Status Wait(const SwarmDesired& desired, std::vector<Pending>& pending, Sleeper* sleeper,
               const Emit& emit, std::string* failure);
   // Advances one pending service; true when it reached an end (success or failure).

@@ -44,9 +44,10 @@ bool HostText(const std::string& s) {
                      [](char c) { return IsAlnum(c) || c == '.' || c == '-' || c == ':'; });
 }
 
-std::string CheckCommand(const CheckSpec& check, int port, int timeout_s) {
-  std::string cmd = fmt::format("wget -q -T {} -O-", timeout_s);
-  if (!check.host.empty()) cmd += " --header " + ShellQuote("Host: " + check.host);
+// No `wget -T`: some static busybox builds crash on it; the healthcheck's Timeout bounds the run.
+std::string CheckCommand(const CheckSpec& check, int port) {
+  std::string cmd = "wget -q -O-";
+  if (!check.host.empty()) cmd += fmt::format(" --header {}", ShellQuote(fmt::format("Host: {}", check.host)));
   cmd += " " + ShellQuote(fmt::format("http://127.0.0.1:{}{}", port, check.path));
   if (check.expected.empty()) return cmd + " >/dev/null";
   return cmd + " | grep -qF -e " + ShellQuote(check.expected);
@@ -142,14 +143,15 @@ std::optional<SwarmHealthcheck> HealthcheckFromChecks(const ChecksFile& checks, 
       *why = fmt::format("{}: the expected content must be one line of text", url);
       return std::nullopt;
     }
-    commands.push_back(CheckCommand(check, port, checks.timeout));
+    commands.push_back(CheckCommand(check, port));
   }
   std::string shell;
   for (const std::string& c : commands) shell += (shell.empty() ? "" : " && ") + c;
   SwarmHealthcheck h;
   h.test = {"CMD-SHELL", shell};
   h.interval_ns = std::max(checks.wait, 1) * kNanos;
-  h.timeout_ns = static_cast<int64_t>(checks.timeout) * static_cast<int64_t>(commands.size()) * kNanos;
+  h.timeout_ns =
+      static_cast<int64_t>(checks.timeout) * static_cast<int64_t>(commands.size()) * kNanos;
   h.retries = checks.attempts;
   return h;
 }
@@ -194,19 +196,16 @@ StatusOr<SwarmServiceSpec> BuildServiceSpec(const SwarmDesired& desired, const S
   spec.rollback = spec.update;
   spec.rollback.failure_action = "pause";
   if (web) {
-    spec.ports = {{desired.web_port, 0,
-                   desired.web_publish == SwarmPublish::kIngress ? "ingress" : "host"}};
+    spec.ports = {
+        {desired.web_port, 0, desired.web_publish == SwarmPublish::kIngress ? "ingress" : "host"}};
   }
 
   StatusOr<std::string> task = EncodeTaskTemplate(spec);
   if (!task.ok()) return task.status();
   spec.container_labels[kLabelSwarmTask] = StableHash(*task);
   spec.labels = {
-      {kLabelApp, desired.app},
-      {kLabelProcType, proc.proctype},
-      {kLabelStore, desired.store_id},
-      {kLabelRelease, release},
-      {kLabelSpecHash, proc.spec_hash},
+      {kLabelApp, desired.app}, {kLabelProcType, proc.proctype},  {kLabelStore, desired.store_id},
+      {kLabelRelease, release}, {kLabelSpecHash, proc.spec_hash},
   };
   // The name is left out: an existing service keeps the name it was created with.
   SwarmServiceSpec unnamed = spec;

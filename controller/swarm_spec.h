@@ -48,7 +48,7 @@ struct SwarmDesired {
   std::string store_id;
   int64_t release_id = 0;
   std::string image_id;
-  bool running = true;  // false (ps:stop): every service at 0 replicas
+  bool running = true;           // false (ps:stop): every service at 0 replicas
   std::vector<SwarmProc> procs;  // process types missing here lose their service
   std::string restart_policy = "on-failure:10";
   int stop_timeout_s = 30;

@@ -166,9 +166,21 @@ TEST_F(E2EDaemonTest, ImageCmdDeployScaleRestartStopStart) {
   EXPECT_EQ(ReportValue(app, "--running"), "false");
   EXPECT_EQ(ReportValue(app, "--restore"), "false");
 
-  // ps:start runs the same container again.
-  ASSERT_NO_FATAL_FAILURE(DokkuOk({"ps:start", app}));
-  EXPECT_FALSE(WaitForRunning(app, app + ".web.1", 3000).empty());
+  // ps:start runs the same container again, and returns once it runs; quick stop/start cycles
+  // are no crash loop and must not be slowed down.
+  for (int cycle = 1; cycle <= 3; ++cycle) {
+    if (cycle > 1) {
+      ASSERT_NO_FATAL_FAILURE(DokkuOk({"ps:stop", app}));
+    }
+    CommandResult start;
+    ASSERT_NO_FATAL_FAILURE(DokkuOk({"ps:start", app}, &start));
+    std::optional<DockerContainer> web = FindContainer(app, app + ".web.1");
+    ASSERT_TRUE(web.has_value());
+    EXPECT_EQ(web->id, restarted->id);
+    EXPECT_EQ(web->state, "running") << "ps:start (cycle " << cycle << ") returned first\n"
+                                     << start.Describe();
+    EXPECT_FALSE(WaitForRunning(app, app + ".web.1", 3000).empty());
+  }
   EXPECT_TRUE(StoreAgreesWithDocker(app, 2000));
   EXPECT_EQ(ReportValue(app, "--running"), "true");
   EXPECT_EQ(ReportValue(app, "--restore"), "true");
@@ -228,7 +240,10 @@ TEST_F(E2EDaemonTest, HealsBacksOffAndLeavesForeignContainersAlone) {
                                  "com.dokku.app-name=" + app, "--label", "com.dokku.dyno=web.9",
                                  "--label", "com.dokku.process-type=web", "--label",
                                  "com.dokkud.store=" + StoreId(), image, "sleep", "1000"});
-  ASSERT_EQ(run.exit_code, 0) << run.Describe();
+  // dokkud may act on the create event before `docker run` gets to start the container.
+  EXPECT_TRUE(run.exit_code == 0 || Contains(run.err, "marked for removal") ||
+              Contains(run.err, "No such container"))
+      << run.Describe();
   EXPECT_TRUE(WaitFor([&] { return !FindContainer(app, extra).has_value(); }, 5000))
       << extra << " was not removed";
 
@@ -249,7 +264,6 @@ TEST_F(E2EDaemonTest, HealsBacksOffAndLeavesForeignContainersAlone) {
   std::this_thread::sleep_for(std::chrono::seconds(8));
   const std::string until = EpochNow();
   const int starts = StartEvents(worker->id, since, until);
-  std::cout << "DEBUG starts=" << starts << std::endl;
   EXPECT_GE(starts, 2) << "the crashing worker should still be restarted";
   EXPECT_LE(starts, 6) << "no backoff: " << starts << " starts in 8 s";
 

@@ -248,6 +248,7 @@ void E2ETest::StartDaemon(std::vector<std::string> args) {
   std::unique_ptr<Store> store;
   ASSERT_TRUE(testutil::WaitFor(
       [&] {
+        if (!daemon_->Running()) return true;  // reported below
         if (!store) {
           StatusOr<std::unique_ptr<Store>> opened = Store::OpenStateDir(state_.path());
           if (!opened.ok()) return false;
@@ -258,6 +259,7 @@ void E2ETest::StartDaemon(std::vector<std::string> args) {
       },
       10000, 50))
       << daemon_->Log();
+  ASSERT_TRUE(daemon_->Running()) << "dokkud exited at start:\n" << daemon_->Log();
 }
 
 std::string E2ETest::CreateApp(std::string_view prefix) {

@@ -87,7 +87,8 @@ class E2ETest : public ::testing::Test {
   // Fails the test fatally (use ASSERT_NO_FATAL_FAILURE) unless `dokku <args>` exits 0.
   void DokkuOk(const std::vector<std::string>& args, testutil::CommandResult* result = nullptr);
 
-  // Starts dokkud with `args` (default --proxy none) and waits for its first heartbeat.
+  // Starts dokkud with `args` (default --proxy none) and waits for a fresh heartbeat. Later
+  // calls (after daemon().Stop() or Kill9()) start it again with the first call's arguments.
   void StartDaemon(std::vector<std::string> args = {});
   testutil::DaemonProcess& daemon() { return *daemon_; }
 

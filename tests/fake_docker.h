@@ -1,7 +1,6 @@
-// FakeDocker: an in-memory DockerApi that behaves like dockerd where dokkud relies on it (unique
-// names, state transitions, 304/404 leniency, label filters, tags, ustar archives via MakeTar of
-// controller/tar_reader.h, events) and
-// records every call. Failure knobs inject errors. Thread-safe; callbacks run without its lock.
+// FakeDocker: an in-memory DockerApi that behaves like dockerd (as seen through DockerClient)
+// where dokkud relies on it: unique names, state transitions, 304/404/409 leniency, label filters,
+// tags, ustar archives, events. Records every call; knobs inject failures. Thread-safe.
 #pragma once
 
 #include <atomic>
@@ -35,6 +34,10 @@ class FakeDocker : public DockerApi {
   // "rename <id> <new>", "update <id> <policy>", "inspect <id>", "logs <id> <tail>",
   // "inspect-image <ref>", "list-images <repo>", "tag <image> <repo>:<tag>",
   // "remove-image <ref>", "archive <id> <path>", "events". <id> is the argument as passed.
+  // Containers are found by id, name or unique id prefix; ids are 64 hex digits. Like DockerClient:
+  // start/stop of a container already so, kill of a stopped one and remove of a missing one are
+  // OK. create -> "created"; start -> "running" with ip 172.30.0.<n> (and host_port from 32768
+  // if publish_port); stop -> "exited" 143; kill -> "exited" 128+signal; remove is forced.
   Status Ping() override;
   StatusOr<std::vector<ContainerSummary>> ListContainers(
       const std::vector<std::string>& labels) override;

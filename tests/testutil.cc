@@ -4,6 +4,7 @@
 #include <fcntl.h>
 #include <poll.h>
 #include <signal.h>
+#include <sys/prctl.h>
 #include <sys/stat.h>
 #include <sys/wait.h>
 #include <unistd.h>
@@ -76,7 +77,11 @@ ExecArgs PrepareExec(const std::vector<std::string>& argv,
 }
 
 // In the child: restore default signal handling (ignored signals survive exec) and exec.
-[[noreturn]] void ExecChild(const ExecArgs& a) {
+// `death_signal` is delivered to the child if the test process dies first (a crashed or
+// timed-out test binary must not leave a dokkud reconciling containers forever).
+[[noreturn]] void ExecChild(const ExecArgs& a, pid_t parent, int death_signal) {
+  prctl(PR_SET_PDEATHSIG, death_signal);
+  if (getppid() != parent) _exit(127);  // the parent died before prctl took effect
   sigset_t none;
   sigemptyset(&none);
   sigprocmask(SIG_SETMASK, &none, nullptr);
@@ -160,13 +165,14 @@ CommandResult RunCommand(const std::vector<std::string>& argv,
     result.err = std::string("pipe2: ") + std::strerror(errno);
     return result;
   }
+  const pid_t parent = getpid();
   pid_t pid = fork();
   if (pid == 0) {
     setpgid(0, 0);
     dup2(in_pipe[0], STDIN_FILENO);
     dup2(out_pipe[1], STDOUT_FILENO);
     dup2(err_pipe[1], STDERR_FILENO);
-    ExecChild(exec_args);
+    ExecChild(exec_args, parent, SIGKILL);
   }
   close(in_pipe[0]);
   close(out_pipe[1]);
@@ -430,12 +436,13 @@ Status DaemonProcess::Start() {
   int null_fd = open("/dev/null", O_RDONLY | O_CLOEXEC);
   std::vector<std::string> argv_storage;
   ExecArgs exec_args = PrepareExec(Argv(), env_, argv_storage);
+  const pid_t parent = getpid();
   pid_t pid = fork();
   if (pid == 0) {
     dup2(null_fd, STDIN_FILENO);
     dup2(log_fd, STDOUT_FILENO);
     dup2(log_fd, STDERR_FILENO);
-    ExecChild(exec_args);
+    ExecChild(exec_args, parent, SIGTERM);
   }
   close(log_fd);
   close(null_fd);

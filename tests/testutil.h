@@ -70,7 +70,8 @@ struct CommandResult {
 
 // fork/exec argv (PATH lookup, no shell) with the current environment plus extra_env, feeding
 // stdin_data and capturing stdout and stderr separately. The child runs in its own process
-// group; on timeout the whole group is SIGKILLed and timed_out is set.
+// group; on timeout the whole group is SIGKILLed and timed_out is set. The child is SIGKILLed if
+// the test process dies.
 CommandResult RunCommand(const std::vector<std::string>& argv,
                          const std::map<std::string, std::string>& extra_env = {},
                          const std::string& stdin_data = "", int timeout_s = 120);
@@ -137,6 +138,8 @@ bool WaitFor(const std::function<bool()>& pred, int timeout_ms, int interval_ms 
 //   --state-dir <state_dir> [--proxy none] [--docker-host unix:///var/run/docker.sock] <args>
 // (the bracketed defaults are left out when args already name that flag), DOKKU_LIB_ROOT=state_dir
 // plus env, and stdout+stderr appended to <state_dir>/dokkud.log. The destructor calls Stop().
+// Call Start() from a thread that outlives the daemon (e.g. the test's main thread): the daemon
+// gets SIGTERM when the thread that started it exits, so a crashed test leaves no daemon behind.
 class DaemonProcess {
  public:
   explicit DaemonProcess(std::string state_dir, std::vector<std::string> args = {},

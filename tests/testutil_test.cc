@@ -1,6 +1,7 @@
 // Tests of the shared test utilities themselves: subprocesses, temp dirs, local images, cleanup.
 #include "tests/testutil.h"
 
+#include <gtest/gtest-spi.h>
 #include <unistd.h>
 
 #include <chrono>
@@ -77,11 +78,18 @@ TEST(TestUtilWaitFor, ReturnsTrueOncePredicateHolds) {
   EXPECT_FALSE(WaitFor([] { return false; }, 20, 5));
 }
 
+StatusOr<int> Seven() { return 7; }
+StatusOr<int> Missing() { return Status::NotFound("no app x"); }
+
 TEST(TestUtilStatus, AssertOkAcceptsStatusAndStatusOr) {
   ASSERT_OK(Status::Ok());
-  StatusOr<int> v = 7;
-  ASSERT_OK(v);
+  ASSERT_OK(Seven());
   EXPECT_OK(StatusOr<std::string>(std::string("x")));
+}
+
+TEST(TestUtilStatus, ExpectOkFailureShowsTheStatus) {
+  EXPECT_NONFATAL_FAILURE(EXPECT_OK(Status::Conflict("name taken")), "conflict: name taken");
+  EXPECT_NONFATAL_FAILURE(EXPECT_OK(Missing()), "not found: no app x");
 }
 
 TEST(TestUtilImageIntegration, BuildsRunnableImageAndRemovesIt) {

@@ -6,8 +6,9 @@ BENCH_DOC="$REPO_ROOT/docs/benchmarks.md"
 machine_description() {
   local model
   model="$(sed -n 's/^model name[[:space:]]*: //p' /proc/cpuinfo | head -n 1)"
-  printf '%s cores, %s, %s GiB RAM, %s' "$(nproc)" "${model:-unknown CPU}" \
-    "$(awk '/MemTotal/ {printf "%d", $2 / 1048576}' /proc/meminfo)" "$(uname -sr)"
+  printf '%s cores, %s, %s GiB RAM, %s; load average %s at the start' "$(nproc)" \
+    "${model:-unknown CPU}" "$(awk '/MemTotal/ {printf "%d", $2 / 1048576}' /proc/meminfo)" \
+    "$(uname -sr)" "$(cut -d' ' -f1 /proc/loadavg)"
 }
 
 # Builds the given targets in $BUILD_DIR or build/ (configured as Release if it does not exist yet) and sets

@@ -34,6 +34,7 @@ ensure_packages docker.io docker-compose busybox-static curl sqlite3
 command -v python3 >/dev/null || ensure_packages python3
 ensure_dockerd
 bench_build dokku dokkud
+MACHINE="$(machine_description)"  # before the run: it includes the load average
 BUILD="${BUILD_DIR:-$(build_dir build)}"
 DOKKU="$BUILD/dokku"
 DOKKUD="$BUILD/dokkud"
@@ -112,6 +113,7 @@ PY
 info "Building dokku/$APP:v1 (busybox httpd)"
 mkdir -p "$WORK/files"
 echo hello >"$WORK/files/index.html"
+# shellcheck disable=SC2016 # $PORT is expanded by the container's shell
 import_busybox_image "dokku/$APP:v1" "$WORK/files" '["/bin/sh","-c","httpd -f -p $PORT -h /app"]' >/dev/null ||
   die "docker import failed"
 
@@ -228,10 +230,10 @@ trial() {
   out="$(python3 "$WORK/measure.py" "$DOCKER_SOCK" "com.dokku.app-name=${LABEL[$key]}" "$action" \
     "$COUNT" 180 -- $cmd)" || die "$key $dir (rep $rep) failed"
   printf '{"key":"%s","rep":%d,"dir":"%s",%s\n' "$key" "$rep" "$dir" "${out#\{}" >>"$RESULTS"
-  local want=0
-  [[ "$dir" == up ]] && want="$COUNT"
-  [[ "$(running_count "${LABEL[$key]}")" == "$want" && "$(all_count "${LABEL[$key]}")" == "$want" ]] ||
-    die "$key $dir (rep $rep): expected $want containers, found $(all_count "${LABEL[$key]}")"
+  local expected=0
+  [[ "$dir" == up ]] && expected="$COUNT"
+  [[ "$(running_count "${LABEL[$key]}")" == "$expected" && "$(all_count "${LABEL[$key]}")" == "$expected" ]] ||
+    die "$key $dir (rep $rep): expected $expected containers, found $(all_count "${LABEL[$key]}")"
   sleep 1  # let dockerd finish its own bookkeeping before the next contender
 }
 
@@ -250,7 +252,7 @@ TABLE="$WORK/table.md"
 {
   for key in ours run compose api; do printf '%s\t%s\t%s\n' "$key" "${SHOWN_UP[$key]}" "${SHOWN_DOWN[$key]}"; done
 } >"$WORK/commands.tsv"
-python3 - "$RESULTS" "$WORK/commands.tsv" "$COUNT" "$REPS" "$(machine_description)" \
+python3 - "$RESULTS" "$WORK/commands.tsv" "$COUNT" "$REPS" "$MACHINE" \
   "$(bench_date)" "$BENCH_BUILD_TYPE" \
   "$(bench_commit)" "$("$DOCKER" version --format '{{.Server.Version}}' 2>/dev/null)" \
   "$(docker-compose version --short 2>/dev/null)" "$LOAD_BEFORE" "$LOAD_AFTER" >"$TABLE" <<'PY'

@@ -1,0 +1,76 @@
+// scheduler:set / scheduler:report: which scheduler runs an app's processes (docker-local, the
+// default, or docker-swarm). Switching a deployed app moves it without downtime: dokkud starts it
+// on the new scheduler, cuts the proxy over, then removes what ran on the old one.
+#include <fmt/format.h>
+
+#include "cli/command_util.h"
+#include "cli/follow.h"
+#include "cli/report.h"
+
+namespace dokku {
+namespace {
+
+constexpr char kDefaultScheduler[] = "docker-local";
+
+int SchedulerSet(Context& ctx, const Args& args) {
+  ParsedFlags p;
+  int rc = 0;
+  if (!ParseCommandArgs(ctx, args, {{"global"}}, 3, &p, &rc)) return rc;
+  const bool global = p.Has("global");
+  if (global && p.positional.size() > 2) return ctx.UsageError("too many arguments");
+  const std::string app = global ? kGlobal : Arg(p, 0);
+  const std::string key = Arg(p, global ? 0 : 1), value = Arg(p, global ? 1 : 2);
+  if (!global) {
+    if (int code = VerifyApp(ctx, app)) return code;
+  }
+  if (key.empty()) return ctx.Fail("No property specified");
+  if (key != "selected") {
+    return ctx.Fail("Invalid property specified, valid properties include: selected");
+  }
+  if (!ctx.OpenStore()) return kExitError;
+  StatusOr<int64_t> last = FollowStart(ctx);
+  if (!last.ok()) return ctx.FailStatus(last.status());
+  StatusOr<int64_t> gen = ctx.store().SetProperty("scheduler", app, key, value);
+  if (!gen.ok()) return ctx.FailStatus(gen.status());
+  ctx.Info2(value.empty() ? fmt::format("Unsetting {}", key)
+                          : fmt::format("Setting {} to {}", key, value));
+  if (global) return kExitOk;
+  StatusOr<App> row = ctx.store().GetApp(app);
+  if (!row.ok()) return ctx.FailStatus(row.status());
+  if (!row->current_release) return kExitOk;  // nothing runs yet: only stored
+  return FollowOne(ctx, *last, Wait{Wait::Kind::kGeneration, app, *gen, std::nullopt});
+}
+
+StatusOr<ReportFlags> SchedulerFlags(Store& store, const std::string& app) {
+  StatusOr<std::string> global = store.GetProperty("scheduler", kGlobal, "selected");
+  if (!global.ok()) return global.status();
+  const std::string global_or_default = global->empty() ? kDefaultScheduler : *global;
+  if (app == kGlobal) {
+    return ReportFlags{{"--scheduler-computed-selected", global_or_default},
+                       {"--scheduler-global-selected", *global}};
+  }
+  StatusOr<std::string> own = store.GetProperty("scheduler", app, "selected");
+  if (!own.ok()) return own.status();
+  return ReportFlags{{"--scheduler-computed-selected", own->empty() ? global_or_default : *own},
+                     {"--scheduler-global-selected", *global},
+                     {"--scheduler-selected", *own}};
+}
+
+int SchedulerReport(Context& ctx, const Args& args) {
+  return RunReport(ctx, args, {"scheduler", false, ""},
+                   [&](const std::string& app) { return SchedulerFlags(ctx.store(), app); });
+}
+
+const Command kSchedulerCommands[] = {
+    {"scheduler:report", "scheduler:report [<app>|--global] [<flag>]",
+     "Displays a scheduler report for one or more apps", SchedulerReport},
+    {"scheduler:set", "scheduler:set [--global|<app>] <key> <value>",
+     "Set or clear a scheduler property for an app (selected: docker-local | docker-swarm)",
+     SchedulerSet},
+};
+
+}  // namespace
+
+std::span<const Command> SchedulerCommands() { return kSchedulerCommands; }
+
+}  // namespace dokku
