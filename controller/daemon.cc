@@ -150,6 +150,12 @@ void Daemon::OnDockerEvent(const DockerEvent& event) {
     }
     reconciler_->ContainerChanged(event.id);
     queue_.Add(app->second);
+    // dockerd sends `die` before its container list shows the container exited; look again
+    // shortly so a killed container is not mistaken for a running one until the next resync.
+    if (event.action == "die" || event.action == "kill" || event.action == "oom" ||
+        event.action == "stop") {
+      queue_.AddAfter(app->second, 500);
+    }
     return;
   }
   if (event.type == "image") {

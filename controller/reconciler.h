@@ -106,8 +106,14 @@ class Reconciler {
   std::set<std::string> images_dirty_;
   // Per app: the generation a rollout failed in and the specs that failed.
   std::map<std::string, std::pair<int64_t, std::set<std::string>>> blocked_;
-  // Per container: self-heal attempts and when the next one may run (crash backoff).
-  std::map<std::string, std::pair<int, int64_t>> heal_backoff_;
+  // Per container: self-heal attempts and when the next one may run (crash backoff), for the
+  // app generation they were counted in.
+  struct HealState {
+    int tries = 0;
+    int64_t next_at = 0;
+    int64_t generation = 0;
+  };
+  std::map<std::string, HealState> heal_backoff_;
   uint64_t suffix_counter_ = 0;
   std::set<std::string> swarm_apps_;
   std::map<std::string, int64_t> swarm_remove_at_;  // app -> when its services go

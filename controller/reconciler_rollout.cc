@@ -94,27 +94,35 @@ Status Reconciler::ApplyPlan(Pass& pass, const Plan& plan, int64_t* requeue_ms) 
 
 Status Reconciler::StartHeals(Pass& pass, const std::vector<std::string>& ids, int64_t* requeue_ms) {
   const int64_t now = clock_->NowMs();
+  // A start the user asked for (ps:start, a new generation) is never delayed by the backoff of
+  // earlier self-heals, and reads as a start, not as a repair.
+  const bool asked = pass.row.observed_generation != pass.generation;
   for (const std::string& id : ids) {
     int attempts = 0;
     {
       std::lock_guard<std::mutex> lock(mu_);
-      auto& [tries, next_at] = heal_backoff_[id];
-      if (next_at > now) {
-        int64_t wait = next_at - now;
+      HealState& heal = heal_backoff_[id];
+      if (heal.generation != pass.generation) heal = HealState{0, 0, pass.generation};
+      if (heal.next_at > now) {
+        int64_t wait = heal.next_at - now;
         if (*requeue_ms == 0 || wait < *requeue_ms) *requeue_ms = wait;
         continue;
       }
-      attempts = ++tries;
+      attempts = ++heal.tries;
       // A container that keeps dying is started again less and less often (1 s .. 5 min).
-      next_at = now + std::min<int64_t>(1000LL << std::min(attempts - 1, 9), 300'000);
+      heal.next_at = now + std::min<int64_t>(1000LL << std::min(attempts - 1, 9), 300'000);
       if (heal_backoff_.size() > 10'000) heal_backoff_.clear();
     }
     std::string name = id;
     for (const ContainerSummary& s : pass.listed) {
       if (s.id == id) name = s.name;
     }
-    pass.emit(kWarn, fmt::format("Container {} is not running; starting it again (attempt {})", name,
-                                 attempts));
+    if (asked) {
+      pass.emit(kVerbose, fmt::format("Starting {}", name));
+    } else {
+      pass.emit(kWarn, fmt::format("Container {} is not running; starting it again (attempt {})",
+                                   name, attempts));
+    }
     Status st = docker_->StartContainer(id);
     if (!st.ok() && !st.IsNotFound()) return st;
     ContainerChanged(id);

@@ -124,6 +124,10 @@ TEST(SecurityTest, SystemdUnitVerifiesAndIsSandboxed) {
               keys["ProtectHome"] == "true")
       << keys["ProtectHome"];
   EXPECT_EQ(keys["UMask"], "0077");
+  // systemd creates (and chmods) the StateDirectory with this mode: the state dir stays 0700.
+  if (keys.count("StateDirectory")) {
+    EXPECT_EQ(keys["StateDirectoryMode"], "0700");
+  }
   EXPECT_EQ(keys["RestrictAddressFamilies"], "AF_UNIX AF_INET AF_INET6");
   EXPECT_TRUE(keys.count("ReadWritePaths"));
 
@@ -178,8 +182,9 @@ class SecurityIntegrationTest : public E2ETest {
 // database and its WAL files 0600.
 TEST_F(SecurityIntegrationTest, StateCreatedByTheDaemonIsPrivate) {
   testutil::TempDir tmp;
-  const std::string state = tmp.Join("fresh");
-  testutil::DaemonProcess daemon(state);
+  // DaemonProcess makes its own dir (for the log): dokkud must create the state dir below it.
+  const std::string state = tmp.Join("own/fresh");
+  testutil::DaemonProcess daemon(tmp.Join("own"), {"--state-dir", state});
   {
     ScopedUmask open_umask(0);
     ASSERT_OK(daemon.Start());
@@ -230,9 +235,12 @@ TEST_F(SecurityIntegrationTest, NginxConfigOnlyFromValidatedNames) {
   Sqlite(Db(),
          "UPDATE properties SET value = 'evil.test; include /etc/passwd' "
          "WHERE plugin = 'domains' AND app = '--global' AND key = 'vhost'");
-  CommandResult restart = Dokku({"ps:restart", app});
+  CommandResult restart = Dokku({"ps:restart", app}, 60);
+  EXPECT_FALSE(restart.timed_out) << "ps:restart got no answer within 60 s";
   EXPECT_NE(restart.exit_code, 0) << "a hostile stored domain was accepted\n"
                                   << restart.Describe();
+  // Past wait-to-retire (1 s): the old container must still serve, as nginx was not switched.
+  std::this_thread::sleep_for(std::chrono::seconds(3));
   EXPECT_TRUE(daemon().Running()) << daemon().Log();
   for (const auto& [path, content] : Files(nginx.conf_dir())) {
     EXPECT_EQ(content.find("passwd"), std::string::npos) << path << ":\n" << content;
