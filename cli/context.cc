@@ -1,5 +1,7 @@
 #include "cli/context.h"
 
+#include <fmt/format.h>
+
 #include <chrono>
 #include <istream>
 #include <ostream>
@@ -48,8 +50,26 @@ void Context::Warn(std::string_view text) {
   err().flush();
 }
 
+// An error echoes user input: keep it one readable line of bounded length, whatever the input.
+static std::string OneLine(std::string_view text) {
+  constexpr size_t kMax = 900;
+  std::string out;
+  for (unsigned char c : text) {
+    if (out.size() >= kMax) {
+      out += "...";
+      break;
+    }
+    if (c < 0x20 || c == 0x7f) {
+      out += fmt::format("\\x{:02x}", c);
+    } else {
+      out += static_cast<char>(c);
+    }
+  }
+  return out;
+}
+
 int Context::Fail(std::string_view text, int code) {
-  Warn(text);
+  Warn(OneLine(text));
   return code;
 }
 
@@ -58,7 +78,7 @@ int Context::FailStatus(const Status& status) {
 }
 
 int Context::UsageError(std::string_view text) {
-  Warn(text);
+  Warn(OneLine(text));
   if (command) err() << "Usage: dokku " << command->usage << '\n';
   return kExitUsage;
 }

@@ -56,6 +56,9 @@ StatusOr<ParsedFlags> ParseFlags(const std::vector<std::string>& args,
       return Status::InvalidArgument("unknown flag: " + arg.substr(0, arg.find('=')));
     }
     std::string name(spec->name);
+    if (parsed.values.count(name)) {
+      return Status::InvalidArgument("flag given more than once: --" + name);
+    }
     if (!spec->takes_value) {
       if (inline_value && *inline_value != "true" && *inline_value != "false") {
         return Status::InvalidArgument("invalid argument \"" + *inline_value + "\" for --" + name);

@@ -148,7 +148,7 @@ int PsScale(Context& ctx, const Args& args) {
     return ctx.Fail(
         fmt::format("App {} contains DOKKU_SCALE file and cannot be manually scaled", app));
   }
-  ctx.Info1(fmt::format("Scaling {} processes: {}", app, fmt::join(tuples, " ")));
+  // Malformed tuples are refused before anything is echoed back.
   std::vector<std::pair<std::string, int>> counts;
   for (const std::string& t : tuples) {
     std::string proctype;
@@ -157,6 +157,7 @@ int PsScale(Context& ctx, const Args& args) {
     if (!st.ok()) return ctx.FailStatus(st);
     counts.emplace_back(proctype, count);
   }
+  ctx.Info1(fmt::format("Scaling {} processes: {}", app, fmt::join(tuples, " ")));
   StatusOr<int64_t> last = FollowStart(ctx);
   if (!last.ok()) return ctx.FailStatus(last.status());
   const bool skip_deploy = p.Has("skip-deploy");

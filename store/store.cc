@@ -9,7 +9,9 @@
 
 #include <cerrno>
 #include <cstdlib>
+#include <chrono>
 #include <cstring>
+#include <thread>
 
 #include "store/migrations.h"
 #include "store/store_internal.h"
@@ -121,7 +123,18 @@ StatusOr<std::unique_ptr<Store>> Store::Open(const std::string& path, const Cloc
     auto db = std::make_unique<SQLite::Database>(
         path, SQLite::OPEN_READWRITE | SQLite::OPEN_CREATE | SQLite::OPEN_NOFOLLOW, 10000);
     if (path != ":memory:") {
-      db->exec("PRAGMA journal_mode=WAL");
+      // Switching a new file to WAL needs a moment of exclusive access, and SQLite reports a
+      // concurrent first open as busy without waiting for the busy timeout: retry briefly.
+      for (int attempt = 0;; ++attempt) {
+        try {
+          db->exec("PRAGMA journal_mode=WAL");
+          break;
+        } catch (const SQLite::Exception& e) {
+          int code = e.getErrorCode() & 0xff;
+          if ((code != SQLITE_BUSY && code != SQLITE_LOCKED) || attempt >= 200) throw;
+          std::this_thread::sleep_for(std::chrono::milliseconds(10));
+        }
+      }
       // The state dir is 0700 already; the files are made 0600 too. (Creating the file with
       // open()+close() instead would drop this process's SQLite locks on it: POSIX locks die
       // with any close of the file, and another process could then delete the live WAL.)

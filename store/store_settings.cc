@@ -35,7 +35,10 @@ Status ValidateProcfilePath(const std::string& v) {
                 c == '/');
   }
   std::string padded = "/" + v + "/";
-  if (!ok || padded.find("/../") != std::string::npos || padded.find("/./") != std::string::npos) {
+  // Relative to the image's working directory only: an absolute path is refused rather than
+  // quietly reinterpreted.
+  if (!ok || v.front() == '/' || padded.find("/../") != std::string::npos ||
+      padded.find("/./") != std::string::npos) {
     return Status::InvalidArgument(fmt::format(
         "Invalid procfile-path '{}': use a relative path of letters, digits, '.', '_', '-' and '/'",
         v));

@@ -198,7 +198,8 @@ TEST(CliBadInputTest, ExitCodesByKind) {
   EXPECT_EQ(h.Run({"ps:scale", "-x", "good"}).rc, 2);
   CliResult missing = h.Run({"ps:scale", "My\nApp", "web=1"});
   EXPECT_EQ(missing.rc, 20);
-  EXPECT_EQ(missing.err, " !     App My\nApp does not exist\n");
+  // The error stays one line: control characters from the input are shown escaped.
+  EXPECT_EQ(missing.err, " !     App My\\x0aApp does not exist\n");
 }
 
 }  // namespace

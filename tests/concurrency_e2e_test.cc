@@ -169,7 +169,8 @@ TEST_F(E2EConcurrencyTest, HundredWritersAcrossTenAppsWhileReconciling) {
     EXPECT_EQ(formation["web"].restart_generation, initial_restarts[app]["web"] + 2) << app;
     EXPECT_EQ(formation["worker"].restart_generation, initial_restarts[app]["worker"] + 5) << app;
     EXPECT_EQ(*store->GetProperty("ps", app, "stop-timeout-seconds"), std::to_string(10 + i));
-    EXPECT_EQ(*store->GetProperty("ps", app, "restart-policy"), fmt::format("on-failure:{}", i + 1));
+    EXPECT_EQ(*store->GetProperty("ps", app, "restart-policy"),
+              fmt::format("on-failure:{}", i + 1));
     EXPECT_EQ(*store->GetProperty("checks", app, "wait-to-retire"), std::to_string(1 + i % 2));
   }
   // The change feed holds one entry per write.

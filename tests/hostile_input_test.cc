@@ -59,20 +59,50 @@ std::string Label(const Case& c) {
 std::vector<std::string> HostileValues() {
   return {
       // Paths.
-      "../../etc", "../../etc/passwd", "/etc/passwd", "..", ".", "a/../b", "~root",
+      "../../etc",
+      "../../etc/passwd",
+      "/etc/passwd",
+      "..",
+      ".",
+      "a/../b",
+      "~root",
       // Shell.
-      ";rm -rf /", "x;rm -rf /", "$(id)", "`id`", "x|id", "x&&id", "x>/tmp/f", "${IFS}id",
-      "x'y", "x\"y", "x\\y", "*",
+      ";rm -rf /",
+      "x;rm -rf /",
+      "$(id)",
+      "`id`",
+      "x|id",
+      "x&&id",
+      "x>/tmp/f",
+      "${IFS}id",
+      "x'y",
+      "x\"y",
+      "x\\y",
+      "*",
       // Control characters (NUL cannot pass through argv).
-      std::string("x\n") + kInjected, std::string("x\r") + kInjected, "\x01", "x\x1b[31m",
-      "\x7f", "x\ty",
+      std::string("x\n") + kInjected,
+      std::string("x\r") + kInjected,
+      "\x01",
+      "x\x1b[31m",
+      "\x7f",
+      "x\ty",
       // Invalid UTF-8: a lone byte, a truncated sequence, an overlong '/', a surrogate.
-      "\xff\xfe", "caf\xc3", "\xc0\xaf", "\xed\xa0\x80x",
+      "\xff\xfe",
+      "caf\xc3",
+      "\xc0\xaf",
+      "\xed\xa0\x80x",
       // Unicode look-alikes of "good" and "web": Cyrillic o, zero-width space, fullwidth w,
       // one dot leader, combining solidus.
-      "g\xd0\xbeod", "good\xe2\x80\x8b", "\xef\xbd\x97" "eb", "good\xe2\x80\xa4x", "web\xcc\xb8",
+      "g\xd0\xbeod",
+      "good\xe2\x80\x8b",
+      "\xef\xbd\x97"
+      "eb",
+      "good\xe2\x80\xa4x",
+      "web\xcc\xb8",
       // Sizes: over every length limit, up to the largest argument Linux allows.
-      std::string(256, 'a'), std::string(4096, 'a'), std::string(kMaxArg - 8, 'a'),
+      std::string(256, 'a'),
+      std::string(4096, 'a'),
+      std::string(kMaxArg - 8, 'a'),
   };
 }
 

@@ -137,7 +137,8 @@ TEST(SecurityTest, SystemdUnitVerifiesAndIsSandboxed) {
       testutil::RunCommand({"systemd-analyze", "security", "--offline=true", copy});
   std::smatch m;
   const std::string text = score.out + score.err;
-  ASSERT_TRUE(std::regex_search(text, m, std::regex(R"(Overall exposure level for [^:]+: ([0-9.]+))")))
+  ASSERT_TRUE(
+      std::regex_search(text, m, std::regex(R"(Overall exposure level for [^:]+: ([0-9.]+))")))
       << score.Describe();
   EXPECT_LE(std::stod(m[1].str()), 6.0) << text;
 }
@@ -147,7 +148,15 @@ TEST(SecurityTest, SystemdUnitVerifiesAndIsSandboxed) {
 class SecurityIntegrationTest : public E2ETest {
  protected:
   std::string Db() const { return state_.Join("dokku.db"); }
-  std::string DumpDb() { return Sqlite(Db(), ".dump"); }
+  // The database dump without the daemon's heartbeat row, which moves every second.
+  std::string DumpDb() {
+    std::istringstream in(Sqlite(Db(), ".dump"));
+    std::string out;
+    for (std::string line; std::getline(in, line);) {
+      if (line.rfind("INSERT INTO daemon ", 0) != 0) out += line + "\n";
+    }
+    return out;
+  }
 
   // Inode numbers of TCP sockets in LISTEN state in `pid`'s network namespace.
   static std::set<std::string> ListeningInodes(pid_t pid) {
@@ -210,14 +219,29 @@ TEST_F(SecurityIntegrationTest, NginxConfigOnlyFromValidatedNames) {
   ASSERT_NO_FATAL_FAILURE(DokkuOk({"checks:skip", app}));
   ASSERT_NO_FATAL_FAILURE(DokkuOk({"domains:set-global", "safe.test"}));
   ASSERT_NO_FATAL_FAILURE(DokkuOk({"tags:deploy", app, "v1"}));
-  int status = 0;
-  ASSERT_EQ(testutil::HttpGet(nginx.address(), "/", app + ".safe.test", &status), "safe\n");
+  // nginx -s reload only signals nginx: its new workers take over a moment later.
+  auto serves = [&](const std::string& host) {
+    return testutil::WaitFor(
+        [&] { return testutil::HttpGet(nginx.address(), "/", host) == "safe\n"; }, 5000, 50);
+  };
+  ASSERT_TRUE(serves(app + ".safe.test"));
 
-  const std::vector<std::string> directives = {
-      "x.test; include /etc/passwd", "x.test;",     "x.test{",          "x.test}",
-      "x.test\nserver_name evil.test", "x test",    "x.test#",          "$host",
-      "x.test'",                      "x.test\"",   "*.x.test",         "x.test:80",
-      "x.test/../..",                 "x.test\\;",  "x.test\r\nreturn", "{x.test}"};
+  const std::vector<std::string> directives = {"x.test; include /etc/passwd",
+                                               "x.test;",
+                                               "x.test{",
+                                               "x.test}",
+                                               "x.test\nserver_name evil.test",
+                                               "x test",
+                                               "x.test#",
+                                               "$host",
+                                               "x.test'",
+                                               "x.test\"",
+                                               "*.x.test",
+                                               "x.test:80",
+                                               "x.test/../..",
+                                               "x.test\\;",
+                                               "x.test\r\nreturn",
+                                               "{x.test}"};
   const std::string before = DumpDb();
   for (const std::string& d : directives) {
     CommandResult r = Dokku({"domains:set-global", d});
@@ -237,8 +261,7 @@ TEST_F(SecurityIntegrationTest, NginxConfigOnlyFromValidatedNames) {
          "WHERE plugin = 'domains' AND app = '--global' AND key = 'vhost'");
   CommandResult restart = Dokku({"ps:restart", app}, 60);
   EXPECT_FALSE(restart.timed_out) << "ps:restart got no answer within 60 s";
-  EXPECT_NE(restart.exit_code, 0) << "a hostile stored domain was accepted\n"
-                                  << restart.Describe();
+  EXPECT_NE(restart.exit_code, 0) << "a hostile stored domain was accepted\n" << restart.Describe();
   // Past wait-to-retire (1 s): the old container must still serve, as nginx was not switched.
   std::this_thread::sleep_for(std::chrono::seconds(3));
   EXPECT_TRUE(daemon().Running()) << daemon().Log();
@@ -247,12 +270,13 @@ TEST_F(SecurityIntegrationTest, NginxConfigOnlyFromValidatedNames) {
     EXPECT_EQ(content.find("evil"), std::string::npos) << path << ":\n" << content;
   }
   EXPECT_EQ(testutil::ReadFileOr(nginx.conf_dir() + "/" + app + ".conf"), conf_before);
-  EXPECT_EQ(testutil::HttpGet(nginx.address(), "/", app + ".safe.test", &status), "safe\n");
+  EXPECT_EQ(testutil::HttpGet(nginx.address(), "/", app + ".safe.test"), "safe\n")
+      << "the old container was retired although nginx still routes to it";
 
   // Putting a valid domain back recovers.
   ASSERT_NO_FATAL_FAILURE(DokkuOk({"domains:set-global", "fixed.test"}));
   ASSERT_NO_FATAL_FAILURE(DokkuOk({"ps:restart", app}));
-  EXPECT_EQ(testutil::HttpGet(nginx.address(), "/", app + ".fixed.test", &status), "safe\n");
+  EXPECT_TRUE(serves(app + ".fixed.test"));
 
   // The operator's --proxy-listen is validated too: dokkud refuses to start with a directive.
   testutil::TempDir other_state, other_conf;
@@ -286,10 +310,11 @@ TEST_F(SecurityIntegrationTest, UserCommandsNeverReachAHostShell) {
       "worker: touch {0}-worker; echo $(touch {0}-sub) `id`; sleep 2147483\n",
       marker);
   BuildImage(app, "v1", {{"Procfile", procfile}, {"index.html", "ok\n"}});
-  BuildImage(app, "v2",
-             {{"Procfile", procfile},
-              {"index.html", "ok\n"},
-              {"CHECKS", fmt::format("WAIT=1\nATTEMPTS=1\n/$(touch${{IFS}}{0}-checks) ok\n", marker)}});
+  BuildImage(
+      app, "v2",
+      {{"Procfile", procfile},
+       {"index.html", "ok\n"},
+       {"CHECKS", fmt::format("WAIT=1\nATTEMPTS=1\n/$(touch${{IFS}}{0}-checks) ok\n", marker)}});
   ASSERT_FALSE(HasFailure());
   ASSERT_NO_FATAL_FAILURE(StartDaemon());
   ASSERT_NO_FATAL_FAILURE(DokkuOk({"checks:skip", app}));
@@ -311,8 +336,8 @@ TEST_F(SecurityIntegrationTest, UserCommandsNeverReachAHostShell) {
         5000))
         << "the " << proc << " command did not run inside its container";
   }
-  EXPECT_EQ(testutil::RunDocker({"exec", FindContainer(app, app + ".worker.1")->id, "ls",
-                                 marker + "-sub"})
+  EXPECT_EQ(testutil::RunDocker(
+                {"exec", FindContainer(app, app + ".worker.1")->id, "ls", marker + "-sub"})
                 .exit_code,
             0);
 
@@ -353,8 +378,6 @@ TEST_F(SecurityIntegrationTest, DaemonOpensNoTcpPort) {
   EXPECT_TRUE(leaked.empty()) << "dokkud listens on TCP socket inode(s) "
                               << testing::PrintToString(leaked);
   EXPECT_FALSE(SocketInodes(pid).empty()) << "sanity: dokkud holds its Docker socket";
-  CommandResult ss = testutil::RunCommand({"ss", "-H", "-ltnp"});
-  EXPECT_EQ(ss.out.find(fmt::format("pid={},", pid)), std::string::npos) << ss.out;
   ASSERT_NO_FATAL_FAILURE(DestroyApp(app));
 }
 

@@ -1096,12 +1096,12 @@ TEST_F(StoreTest, PropertyValuesAreValidated) {
       {"checks", "wait-to-retire", "-1", false},
       {"scheduler", "selected", "docker-swarm", true},
       {"scheduler", "selected", "k8s", false},
-      // procfile-path is resolved under the image's working directory; like Dokku, dokkud trims
-      // a leading '/', so "/etc/passwd" names etc/passwd inside the app dir, which is harmless.
+      // procfile-path is resolved under the image's working directory; unlike Dokku, which trims
+      // a leading '/', dokkud refuses an absolute path instead of reinterpreting it.
       {"ps", "procfile-path", "Procfile", true},
       {"ps", "procfile-path", "Procfile.prod", true},
       {"ps", "procfile-path", "deploy/Procfile", true},
-      {"ps", "procfile-path", "/etc/passwd", true},
+      {"ps", "procfile-path", "/etc/passwd", false},
       {"ps", "procfile-path", "config/", true},
       {"ps", "procfile-path", "...", true},
       {"ps", "procfile-path", "../x", false},

@@ -1,3 +1,4 @@
+# shellcheck shell=bash
 # Helpers shared by the benchmarks in scripts/bench.d (sourced, after scripts/lib/common.sh).
 
 BENCH_DOC="$REPO_ROOT/docs/benchmarks.md"
@@ -19,6 +20,7 @@ bench_build() {
     cmake -S "$REPO_ROOT" -B "$build" -DCMAKE_BUILD_TYPE=Release >/dev/null || die "cmake configure failed"
   fi
   cmake --build "$build" -j "$JOBS" --target "$@" >/dev/null || die "build failed"
+  # shellcheck disable=SC2034  # read by the benchmark scripts
   BENCH_BUILD_TYPE="$(sed -n 's/^CMAKE_BUILD_TYPE:[A-Z]*=//p' "$build/CMakeCache.txt")"
 }
 

@@ -1,3 +1,4 @@
+# shellcheck shell=bash
 # bench: CLI latency of a desired-state write and a report, against a one-row SQLite UPDATE
 # usage: scripts/bench cli [--write] [--runs N]
 set -euo pipefail

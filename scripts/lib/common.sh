@@ -1,3 +1,4 @@
+# shellcheck shell=bash
 # Shared helpers for scripts/test, scripts/run-demo and scripts/bench. Source it; it defines
 # functions and a few variables (REPO_ROOT, JOBS) and changes no shell options of the caller.
 # Everything here is idempotent: calling ensure_* twice does the work at most once.
