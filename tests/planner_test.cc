@@ -32,6 +32,9 @@ struct PlanCase {
   Plan expected;
 };
 
+// Test names and failure messages show the case's name, not its bytes.
+void PrintTo(const PlanCase& c, std::ostream* os) { *os << c.name; }
+
 class PlanTest : public ::testing::TestWithParam<PlanCase> {};
 
 TEST_P(PlanTest, MatchesExpected) {
