@@ -43,6 +43,34 @@ int ToPositive(const std::string& flag, const std::string& value) {
   return static_cast<int>(v);
 }
 
+// [a.b.c.d:]port, checked here so a bad value stops dokkud at once instead of failing every
+// proxy update later.
+bool ValidListen(const std::string& listen) {
+  auto number = [](const std::string& s, long max) {
+    if (s.empty() || s.size() > 5) return false;
+    for (char c : s) {
+      if (c < '0' || c > '9') return false;
+    }
+    long v = std::strtol(s.c_str(), nullptr, 10);
+    return v >= 0 && v <= max;
+  };
+  size_t colon = listen.rfind(':');
+  std::string port = colon == std::string::npos ? listen : listen.substr(colon + 1);
+  if (!number(port, 65535) || std::strtol(port.c_str(), nullptr, 10) == 0) return false;
+  if (colon == std::string::npos) return true;
+  std::string ip = listen.substr(0, colon);
+  int parts = 0;
+  size_t start = 0;
+  while (start <= ip.size()) {
+    size_t dot = ip.find('.', start);
+    if (dot == std::string::npos) dot = ip.size();
+    if (!number(ip.substr(start, dot - start), 255)) return false;
+    ++parts;
+    start = dot + 1;
+  }
+  return parts == 4;
+}
+
 }  // namespace
 
 int main(int argc, char** argv) {
@@ -110,6 +138,12 @@ int main(int argc, char** argv) {
       std::fprintf(stderr, "dokkud: unknown flag %s\n%s", arg.c_str(), kUsage);
       return 2;
     }
+  }
+  if (!ValidListen(o.nginx.listen)) {
+    std::fprintf(stderr,
+                 "dokkud: --proxy-listen must be [ipv4:]port (port 1-65535), got '%s'\n",
+                 o.nginx.listen.c_str());
+    return 2;
   }
   if (o.proxy != "nginx" && o.proxy != "none") {
     std::fprintf(stderr, "dokkud: --proxy must be nginx or none, got '%s'\n", o.proxy.c_str());

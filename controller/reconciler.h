@@ -74,7 +74,10 @@ class Reconciler {
   Status ApplyPlan(Pass& pass, const Plan& plan, int64_t* requeue_ms);
   Status ApplyChange(Pass& pass, const TypeChange& change);
   Status StartHeals(Pass& pass, const std::vector<std::string>& ids, int64_t* requeue_ms);
-  Status UpdateProxy(Pass& pass, const std::set<std::string>& exclude_ids);
+  // Points the proxy at the app's running live web containers, minus `exclude_ids`, plus the
+  // (not yet renamed) containers in `include_ids`, plus Swarm's web tasks.
+  Status UpdateProxy(Pass& pass, const std::set<std::string>& exclude_ids,
+                     const std::set<std::string>& include_ids = {});
   Status Observe(Pass& pass);
   Status FinishRelease(Pass& pass);
   // docker-swarm: the services get the desired state, the local containers are scaled away.

@@ -70,7 +70,10 @@ Status Reconciler::ApplyPlan(Pass& pass, const Plan& plan, int64_t* requeue_ms) 
     DOKKU_RETURN_IF_ERROR(pass.store->UpdateRelease(*pass.release));
   }
   for (const TypeChange& change : plan.changes) DOKKU_RETURN_IF_ERROR(ApplyChange(pass, change));
-  DOKKU_RETURN_IF_ERROR(UpdateProxy(pass, {}));
+  Status proxied = UpdateProxy(pass, {});
+  if (proxied.IsUnavailable()) return proxied;
+  // A configuration nginx refuses will be refused again: report it instead of retrying.
+  if (!proxied.ok()) pass.failure = "Proxy configuration failed: " + proxied.message();
 
   if (pass.retired > 0) {
     pass.emit(kInfo1, fmt::format("Shutting down old containers in {} seconds", pass.wait_to_retire));
@@ -131,7 +134,8 @@ Status Reconciler::StartHeals(Pass& pass, const std::vector<std::string>& ids, i
   return Status::Ok();
 }
 
-Status Reconciler::UpdateProxy(Pass& pass, const std::set<std::string>& exclude_ids) {
+Status Reconciler::UpdateProxy(Pass& pass, const std::set<std::string>& exclude_ids,
+                               const std::set<std::string>& include_ids) {
   if (!options_.proxy_enabled || proxy_ == nullptr) return Status::Ok();
   if (pass.docker_changed) {
     StatusOr<std::vector<ActualContainer>> relisted = ListActual(pass);
@@ -145,7 +149,10 @@ Status Reconciler::UpdateProxy(Pass& pass, const std::set<std::string>& exclude_
     int index = 0;
     if (dyno == s.labels.end() || !ParseDyno(dyno->second, &proctype, &index)) continue;
     if (proctype != "web" || s.state != "running" || exclude_ids.count(s.id)) continue;
-    if (RoleFromName(s.name, pass.app, proctype, index) != ContainerRole::kLive) continue;
+    if (RoleFromName(s.name, pass.app, proctype, index) != ContainerRole::kLive &&
+        !include_ids.count(s.id)) {
+      continue;
+    }
     StatusOr<ContainerInfo> info = InspectCached(s.id, s.state);
     if (!info.ok()) {
       if (info.status().IsNotFound()) continue;
@@ -287,7 +294,32 @@ Status Reconciler::ApplyChange(Pass& pass, const TypeChange& change) {
     return Status::FailedPrecondition(fmt::format("Could not start due to {} failed checks", failed_checks));
   }
 
-  // Cutover, one index at a time: the old container is registered for retirement before it is
+  // Cutover. For web the proxy moves to the new containers first: if nginx refuses the new
+  // configuration, the new containers go and the old ones keep serving, untouched.
+  if (proctype == "web" && options_.proxy_enabled) {
+    std::set<std::string> olds, news;
+    for (const NewContainer& slot : slots) {
+      news.insert(slot.id);
+      if (!slot.old_id.empty()) olds.insert(slot.old_id);
+    }
+    pass.docker_changed = true;
+    Status proxied = UpdateProxy(pass, olds, news);
+    if (!proxied.ok()) {
+      for (const NewContainer& slot : slots) {
+        Status st = docker_->RemoveContainer(slot.id);
+        if (!st.ok()) Log(LogLevel::kWarning, "{}: cannot remove {}: {}", pass.app, slot.id, st.message());
+      }
+      if (proxied.IsUnavailable()) return proxied;
+      std::lock_guard<std::mutex> lock(mu_);
+      auto& blocked = blocked_[pass.app];
+      if (blocked.first != pass.generation) blocked = {pass.generation, {}};
+      for (const DesiredProc& p : pass.desired.procs) {
+        if (p.proctype == proctype) blocked.second.insert(p.spec_hash);
+      }
+      return Status::FailedPrecondition("Proxy configuration failed: " + proxied.message());
+    }
+  }
+  // Then, one index at a time, the old container is registered for retirement before it is
   // renamed, so a crash at any point leaves a state the next pass completes.
   const int64_t now = clock_->NowMs();
   const bool retire_old = mode != ChecksMode::kDisabled;
@@ -313,6 +345,7 @@ Status Reconciler::ApplyChange(Pass& pass, const TypeChange& change) {
     }
     renamed[i] = docker_->RenameContainer(slot.id, LiveName(pass.app, proctype, slot.index));
   });
+  pass.docker_changed = true;  // names changed: later proxy updates must list again
   for (const Status& st : renamed) DOKKU_RETURN_IF_ERROR(st);
   if (proctype == "web") {
     pass.web_rolled = true;

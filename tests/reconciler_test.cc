@@ -19,6 +19,7 @@ class RecordingProxy : public Proxy {
   Status Apply(const std::string& app, const std::vector<std::string>& names,
                const std::vector<Upstream>& upstreams, const Emit&) override {
     std::lock_guard<std::mutex> lock(mu_);
+    if (!fail_apply.ok()) return fail_apply;
     std::string line = "apply " + app + " " + (names.empty() ? "" : names[0]);
     for (const Upstream& u : upstreams) line += " " + u.ip;
     calls.push_back(line);
@@ -34,6 +35,7 @@ class RecordingProxy : public Proxy {
   std::mutex mu_;
   std::vector<std::string> calls;
   std::map<std::string, size_t> current;
+  Status fail_apply;  // e.g. nginx -t refusing the new configuration
 };
 
 class ReconcilerTest : public ::testing::Test {
@@ -225,6 +227,26 @@ TEST_F(ReconcilerTest, RestartIsStartFirstAndRetiresTheOldContainerLater) {
   Pass();
   EXPECT_FALSE(docker_.Find(old_id).has_value());
   EXPECT_TRUE(store_->ListRetirements()->empty());
+}
+
+TEST_F(ReconcilerTest, RefusedProxyConfigKeepsTheOldContainerServing) {
+  AddImage("v1");
+  Deploy("v1");
+  const std::string old_id = docker_.Find("app.web.1")->id;
+  proxy_.fail_apply = Status::Internal("nginx configuration test failed");
+  ASSERT_OK(store_->Restart("app", ""));
+  Pass();
+  EXPECT_EQ(docker_.Find("app.web.1")->id, old_id);
+  EXPECT_EQ(docker_.Find(old_id)->state, "running");
+  EXPECT_TRUE(store_->ListRetirements()->empty());
+  EXPECT_EQ(Running("app.web.").size(), 1u);  // the new container is gone again
+  App app = GetApp();
+  EXPECT_EQ(app.observed_generation, app.generation);
+  EXPECT_THAT(app.last_error, HasSubstr("Proxy configuration failed"));
+  // Not retried in a loop: the next pass at the same generation does nothing.
+  int creates = docker_.CallCount("create");
+  Pass();
+  EXPECT_EQ(docker_.CallCount("create"), creates);
 }
 
 TEST_F(ReconcilerTest, ScaleDownLeavesTheProxyBeforeStopping) {
