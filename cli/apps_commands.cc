@@ -46,8 +46,12 @@ int AppsDestroy(Context& ctx, const Args& args) {
   ctx.Info1(fmt::format("Destroying {} (including all add-ons)", app));
   StatusOr<int64_t> last = FollowStart(ctx);
   if (!last.ok()) return ctx.FailStatus(last.status());
-  StatusOr<int64_t> gen = ctx.store().DestroyApp(app);
+  bool had_deployed = true;
+  StatusOr<int64_t> gen = ctx.store().DestroyApp(app, &had_deployed);
   if (!gen.ok()) return ctx.FailStatus(gen.status());
+  // Nothing ran or was tagged for this app, so there is nothing for dokkud to tear down: the app
+  // is gone for every command now, and dokkud drops its remaining rows whenever it next runs.
+  if (!had_deployed) return kExitOk;
   return FollowOne(ctx, *last, {Wait::Kind::kAppGone, app, *gen, std::nullopt});
 }
 

@@ -17,6 +17,7 @@
 #include "controller/naming.h"
 #include "controller/reconciler.h"
 #include "controller/sd_notify.h"
+#include "controller/state_lock.h"
 #include "controller/swarm_api.h"
 #include "controller/swarm_scheduler.h"
 #include "controller/transport_pool.h"
@@ -52,6 +53,7 @@ class Daemon {
 
   std::unique_ptr<Store> store_;  // main thread only
   std::string store_id_;
+  StateDirLock lock_;
   std::unique_ptr<TransportPool> transport_;
   std::unique_ptr<DockerClient> docker_;
   ShellCommandRunner runner_;
@@ -69,6 +71,8 @@ Status Daemon::Setup() {
   StatusOr<std::unique_ptr<Store>> store = Store::OpenStateDir(options_.state_dir);
   if (!store.ok()) return store.status();
   store_ = std::move(*store);
+  // Before anything touches Docker: two daemons on one store would fight over its containers.
+  DOKKU_RETURN_IF_ERROR(lock_.Acquire(options_.state_dir));
   StatusOr<std::string> id = store_->StoreId();
   if (!id.ok()) return id.status();
   store_id_ = *id;

@@ -252,13 +252,23 @@ Status Store::CreateApp(const std::string& app) {
   });
 }
 
-StatusOr<int64_t> Store::DestroyApp(const std::string& app) {
+StatusOr<int64_t> Store::DestroyApp(const std::string& app, bool* had_deployed) {
   DOKKU_RETURN_IF_ERROR(ValidateAppName(app));
   return Guard([&]() -> StatusOr<int64_t> {
     SQLite::Transaction tx(*db_, SQLite::TransactionBehavior::IMMEDIATE);
     SQLite::Statement up(*db_, "UPDATE apps SET deleting = 1 WHERE name = ? AND deleting = 0");
     up.bind(1, app);
     if (up.exec() == 0) return Status::NotFound(fmt::format("App {} does not exist", app));
+    if (had_deployed != nullptr) {
+      SQLite::Statement q(*db_,
+                          "SELECT EXISTS (SELECT 1 FROM releases WHERE app = ?1) OR "
+                          "EXISTS (SELECT 1 FROM containers WHERE app = ?1) OR "
+                          "EXISTS (SELECT 1 FROM images WHERE app = ?1) OR "
+                          "EXISTS (SELECT 1 FROM retirements WHERE app = ?1) OR "
+                          "EXISTS (SELECT 1 FROM tag_ops WHERE app = ?1)");
+      q.bind(1, app);
+      *had_deployed = q.executeStep() && q.getColumn(0).getInt() != 0;
+    }
     // Properties stay until PurgeApp: the teardown stops containers with the app's
     // stop-timeout-seconds.
     int64_t gen = BumpGeneration(app);

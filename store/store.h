@@ -45,8 +45,10 @@ class Store {
   // ---- apps (desired) ----
   Status CreateApp(const std::string& app);
   // Marks the app for deletion: it disappears from every command at once; dokkud removes its
-  // containers and then the row. Returns the new generation.
-  StatusOr<int64_t> DestroyApp(const std::string& app);
+  // containers and then the row. Returns the new generation. When had_deployed is given it is
+  // set, in the same transaction, to whether the app has anything dokkud must tear down
+  // (releases, containers, image tags, retirements or pending tag operations).
+  StatusOr<int64_t> DestroyApp(const std::string& app, bool* had_deployed = nullptr);
   // NotFound("App <app> does not exist") for unknown or deleting apps.
   StatusOr<App> GetApp(const std::string& app);
   // Includes apps being deleted only when include_deleting.

@@ -13,6 +13,8 @@
 #include <set>
 #include <thread>
 
+#include <fmt/format.h>
+
 #include "store/store.h"
 #include "tests/testutil.h"
 
@@ -100,15 +102,14 @@ TEST(CliConcurrencyTest, FiftyConcurrentWritersLoseNothing) {
     std::vector<std::string>& a = children[i].args;
     if (i < 20) {
       a = {"--detach", "ps:scale", "shared",
-           "p" + std::to_string(i) + "=" + std::to_string(i % 5 + 1)};
+           fmt::format("p{}={}", i, i % 5 + 1)};
     } else if (i < 30) {
       a = {"ps:set", "shared", "stop-timeout-seconds", std::to_string(i)};
     } else if (i < 40) {
-      a = {"--detach", "ps:scale", "app-" + std::to_string(i - 30),
-           "web=" + std::to_string(i % 4 + 2)};
+      a = {"--detach", "ps:scale", fmt::format("app-{}", i - 30), fmt::format("web={}", i % 4 + 2)};
     } else {
-      a = {"ps:set", "app-" + std::to_string(i - 40), "restart-policy",
-           "on-failure:" + std::to_string(i)};
+      a = {"ps:set", fmt::format("app-{}", i - 40), "restart-policy",
+           fmt::format("on-failure:{}", i)};
     }
   }
 
@@ -144,7 +145,7 @@ TEST(CliConcurrencyTest, FiftyConcurrentWritersLoseNothing) {
   for (const auto& e : *formation) shared[e.proctype] = e.quantity;
   EXPECT_EQ(shared.size(), 21u);
   EXPECT_EQ(shared["web"], 1);
-  for (int i = 0; i < 20; ++i) EXPECT_EQ(shared["p" + std::to_string(i)], i % 5 + 1) << i;
+  for (int i = 0; i < 20; ++i) EXPECT_EQ(shared[fmt::format("p{}", i)], i % 5 + 1) << i;
   std::string timeout = *s.GetProperty("ps", "shared", "stop-timeout-seconds");
   std::set<std::string> written;
   for (int i = 20; i < 30; ++i) written.insert(std::to_string(i));

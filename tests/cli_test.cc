@@ -190,14 +190,37 @@ TEST_F(CliTest, AppsDestroyAsksForConfirmation) {
       if (a.deleting) EXPECT_OK(h_.daemon().PurgeApp(a.name));
     }
   });
-  CliResult ok = h_.Run({"apps:destroy", "myapp"}, "myapp\n");
+  h_.DeployApp("deployed", {CliHarness::Container("deployed", "web", 1, "c1")});
+  CliResult ok = h_.Run({"apps:destroy", "deployed"}, "deployed\n");
   EXPECT_EQ(ok.rc, 0) << ok.Describe();
-  EXPECT_EQ(ok.out, "-----> Destroying myapp (including all add-ons)\n");
-  EXPECT_TRUE(h_.daemon().ListApps(true)->empty());
+  EXPECT_EQ(ok.out, "-----> Destroying deployed (including all add-ons)\n");
+  EXPECT_GT(h_.sleeps(), 0);  // it waited for dokkud to tear the containers down
+  auto left = h_.daemon().ListApps(true);
+  ASSERT_EQ(left->size(), 1u);
+  EXPECT_EQ(left->front().name, "myapp");
+}
+
+// Given an app that never had a release, a container or an image tag, when it is destroyed
+// without dokkud running, then the command succeeds at once and every command sees it gone; a
+// new app of that name starts clean.
+TEST_F(CliTest, AppsDestroyOfAnUndeployedAppNeedsNoDaemon) {
+  ASSERT_EQ(h_.Run({"apps:create", "myapp"}).rc, 0);
+  ASSERT_EQ(h_.Run({"ps:scale", "myapp", "web=2"}).rc, 0);
+  CliResult r = h_.Run({"--force", "apps:destroy", "myapp"});
+  EXPECT_EQ(r.rc, 0) << r.Describe();
+  EXPECT_EQ(r.out, "-----> Destroying myapp (including all add-ons)\n");
+  EXPECT_EQ(r.err, "");
+  EXPECT_EQ(h_.sleeps(), 0);
+  EXPECT_EQ(h_.Run({"apps:exists", "myapp"}).rc, 20);
+  CliResult list = h_.Run({"apps:list"});
+  EXPECT_EQ(list.err, " !     You haven't deployed any applications yet\n") << list.Describe();
+  ASSERT_EQ(h_.Run({"apps:create", "myapp"}).rc, 0);
+  CliResult scale = h_.Run({"ps:scale", "myapp"});
+  EXPECT_TRUE(scale.out.find("web:  1\n") != std::string::npos) << scale.Describe();
 }
 
 TEST_F(CliTest, AppsDestroyForceWithoutDaemonKeepsTheRequest) {
-  ASSERT_EQ(h_.Run({"apps:create", "myapp"}).rc, 0);
+  h_.DeployApp("myapp", {CliHarness::Container("myapp", "web", 1, "c1")});
   CliResult r = h_.Run({"--force", "apps:destroy", "myapp"});
   EXPECT_EQ(r.rc, 1);
   EXPECT_EQ(

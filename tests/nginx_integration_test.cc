@@ -144,7 +144,7 @@ http {{
   // Processes whose parent is the nginx master: its workers.
   int WorkerCount() {
     const std::string master = testutil::ReadFileOr(prefix_.path() + "/nginx.pid");
-    const std::string ppid_field = " " + std::to_string(std::atoi(master.c_str())) + " ";
+    const std::string ppid_field = fmt::format(" {} ", std::atoi(master.c_str()));
     int workers = 0;
     for (const auto& entry : std::filesystem::directory_iterator("/proc")) {
       const std::string stat = testutil::ReadFileOr(entry.path().string() + "/stat");

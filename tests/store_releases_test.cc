@@ -6,6 +6,8 @@
 #include <string>
 #include <vector>
 
+#include <fmt/format.h>
+
 #include "store/store.h"
 #include "tests/testutil.h"
 
@@ -50,7 +52,7 @@ TEST_F(StoreReleasesTest, CreateReleaseNumbersPerApp) {
   clock_.Set(1'700'000'555'000);
   for (int64_t n = 1; n <= 3; ++n) {
     SCOPED_TRACE(n);
-    auto r = store().CreateRelease("app", "v" + std::to_string(n), "tags:deploy");
+    auto r = store().CreateRelease("app", fmt::format("v{}", n), "tags:deploy");
     ASSERT_OK(r);
     EXPECT_EQ(r->number, n);
     EXPECT_EQ(r->app, "app");

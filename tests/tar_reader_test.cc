@@ -2,6 +2,7 @@
 // malformed input (truncation, checksums, sizes).
 #include "controller/tar_reader.h"
 
+#include <fmt/format.h>
 #include <gtest/gtest.h>
 
 #include <cstring>
@@ -51,7 +52,7 @@ TEST(TarReaderTest, SingleFileArchiveHasDockersLayout) {
 
 TEST(TarReaderTest, LongNamesUseGnuRecordsAndRoundTrip) {
   const std::string long_name = std::string(150, 'n') + "/Procfile";
-  const std::string long_target = "/" + std::string(120, 't');
+  const std::string long_target = fmt::format("/{}", std::string(120, 't'));
   const std::vector<TarEntry> entries = {
       {long_name, '0', "x", ""}, {"link", '2', "", long_target}, {"after", '0', "y", ""}};
   StatusOr<std::vector<TarEntry>> read = ReadTar(MakeTar(entries));

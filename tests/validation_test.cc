@@ -2,6 +2,7 @@
 // messages the CLI prints.
 #include "store/validation.h"
 
+#include <fmt/format.h>
 #include <gtest/gtest.h>
 
 #include <string>
@@ -50,7 +51,7 @@ TEST(ValidationAppName, NewAndExistingRules) {
       {"my_app", false, true},  // underscores: existing apps only
       {"a_b_c", false, true},
       {std::string(64, 'a'), false, false},
-      {"x" + std::string(100, 'b'), false, false},
+      {fmt::format("x{}", std::string(100, 'b')), false, false},
       {"App", false, false},
       {"aPP", false, false},
       {"-app", false, false},
@@ -93,7 +94,7 @@ TEST(ValidationAppName, NewAndExistingRules) {
     if (!c.valid_existing) {
       // Dokku answers an impossible name like a missing app (exit 20).
       EXPECT_EQ(existing.code(), StatusCode::kNotFound);
-      EXPECT_EQ(existing.message(), "App " + c.name + " does not exist");
+      EXPECT_EQ(existing.message(), fmt::format("App {} does not exist", c.name));
     }
   }
 }
@@ -141,7 +142,7 @@ TEST(ValidationProcessType, Rules) {
     EXPECT_EQ(s.ok(), c.valid) << s.ToString();
     if (!c.valid) {
       EXPECT_EQ(s.code(), StatusCode::kInvalidArgument);
-      EXPECT_EQ(s.message(), "Invalid process type specified (" + c.value + ")");
+      EXPECT_EQ(s.message(), fmt::format("Invalid process type specified ({})", c.value));
     }
   }
 }

@@ -12,16 +12,14 @@ machine_description() {
     "$(uname -sr)" "$(cut -d' ' -f1 /proc/loadavg)"
 }
 
-# Builds the given targets in $BUILD_DIR or build/ (configured as Release if it does not exist yet) and sets
-# BENCH_BUILD_TYPE.
+# Builds the given targets in build/release (Release: what a user runs) and sets BENCH_BUILD and
+# BENCH_BUILD_TYPE, which every benchmark records beside its figures.
 bench_build() {
-  local build="${BUILD_DIR:-$(build_dir build)}"
-  if [[ ! -f "$build/CMakeCache.txt" ]]; then
-    cmake -S "$REPO_ROOT" -B "$build" -DCMAKE_BUILD_TYPE=Release >/dev/null || die "cmake configure failed"
-  fi
-  cmake --build "$build" -j "$JOBS" --target "$@" >/dev/null || die "build failed"
+  configure_build release "$@" >/dev/null || die "build failed"
   # shellcheck disable=SC2034  # read by the benchmark scripts
-  BENCH_BUILD_TYPE="$(sed -n 's/^CMAKE_BUILD_TYPE:[A-Z]*=//p' "$build/CMakeCache.txt")"
+  BENCH_BUILD="$(build_dir release)"
+  # shellcheck disable=SC2034
+  BENCH_BUILD_TYPE="$(sed -n 's/^CMAKE_BUILD_TYPE:[A-Z]*=//p' "$BENCH_BUILD/CMakeCache.txt")"
 }
 
 # write_bench_section <name> <markdown file>: replaces the text between

@@ -23,7 +23,7 @@ ensure_packages build-essential cmake libsqlitecpp-dev libsqlite3-dev libcurl4-o
   nlohmann-json3-dev libfmt-dev libgtest-dev libgmock-dev sqlite3
 command -v python3 >/dev/null || ensure_packages python3
 bench_build dokku
-DOKKU="${BUILD_DIR:-$(build_dir build)}/dokku"
+DOKKU="$BENCH_BUILD/dokku"
 TIMING="$(dirname "${BASH_SOURCE[0]}")/timing.py"
 
 STATE="$(mktemp -d /tmp/dokkud-bench-XXXXXX)"

@@ -34,7 +34,7 @@ command -v python3 >/dev/null || ensure_packages python3
 ensure_dockerd
 bench_build dokku dokkud
 MACHINE="$(machine_description)"  # before the run: it includes the load average
-BUILD="${BUILD_DIR:-$(build_dir build)}"
+BUILD="$BENCH_BUILD"
 DOKKU="$BUILD/dokku"
 DOKKUD="$BUILD/dokkud"
 

@@ -1,7 +1,7 @@
 # bench: one steady-state reconcile pass over N = 10..1000 apps on FakeDocker (calls and ms per app)
 # usage: scripts/bench reconcile [--write] [--passes P] [--sizes "10 30 100 300 1000"] [--no-shared]
 #
-# Runs build/dokku_reconcile_bench (tests/bench/reconcile_bench.cc): N apps deployed with web=2
+# Runs build/release/dokku_reconcile_bench (tests/bench/reconcile_bench.cc): N apps deployed with web=2
 # worker=1 and checks:skip on FakeDocker, the store in a temp file, then P timed passes that call
 # Reconciler::Reconcile once per app. Twice: with one FakeDocker per app (so the fake's own
 # label scan costs nothing), then with one FakeDocker for all apps (its list scans every
@@ -31,7 +31,7 @@ ensure_packages build-essential cmake libsqlitecpp-dev libsqlite3-dev libcurl4-o
   nlohmann-json3-dev libfmt-dev
 bench_build dokku_reconcile_bench
 MACHINE="$(machine_description)"  # before the run: it includes the load average
-BENCH="${BUILD_DIR:-$(build_dir build)}/dokku_reconcile_bench"
+BENCH="$BENCH_BUILD/dokku_reconcile_bench"
 WORK="$(mktemp -d /tmp/dokkud-bench-reconcile-XXXXXX)"
 trap 'rm -rf "$WORK"' EXIT
 

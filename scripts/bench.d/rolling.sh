@@ -32,7 +32,7 @@ ensure_dockerd
 ensure_nginx_binary
 bench_build dokku dokkud
 MACHINE="$(machine_description)"  # before the run: it includes the load average
-BUILD="${BUILD_DIR:-$(build_dir build)}"
+BUILD="$BENCH_BUILD"
 DOKKU="$BUILD/dokku"
 DOKKUD="$BUILD/dokkud"
 

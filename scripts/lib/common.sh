@@ -14,7 +14,7 @@ DOKKUD_PACKAGES=(
   libsqlitecpp-dev libsqlite3-dev libcurl4-openssl-dev nlohmann-json3-dev libfmt-dev
   libgtest-dev libgmock-dev
   docker.io nginx busybox-static sqlite3 curl tar
-  clang libclang-rt-14-dev systemd docker-compose hyperfine jq
+  clang clang-format libclang-rt-14-dev systemd docker-compose hyperfine jq
 )
 
 info() { printf -- '-----> %s\n' "$*"; }
@@ -186,17 +186,42 @@ free_port() {
   printf '%s\n' "$port"
 }
 
-# build_dir <name>: absolute path of a build directory in the repo (build, build-asan, ...).
-build_dir() { printf '%s/%s\n' "$REPO_ROOT" "${1:-build}"; }
+# Every script owns a build directory named by its configuration, so no script ever runs on a
+# tree another one configured differently:
+#   release         Release               scripts/run-demo, scripts/bench (what a user builds)
+#   relwithdebinfo  RelWithDebInfo        scripts/test's full run, scripts/chaos
+#   debug-asan      Debug + ASan/UBSan    scripts/test's sanitizer run
+#   fuzz            clang + libFuzzer     scripts/fuzz (no CMake)
+BUILD_KINDS=(release relwithdebinfo debug-asan)
 
-# configure_build <dir> <build type> [extra cmake args...]: configure (if needed) and build every
-# target with $JOBS jobs. Reuses an existing build directory incrementally.
+# build_dir <kind>: absolute path of the build directory of a kind, build/<kind>.
+build_dir() { printf '%s/build/%s\n' "$REPO_ROOT" "$1"; }
+
+# build_type <kind>: the CMAKE_BUILD_TYPE of a kind.
+build_type() {
+  case "$1" in
+    release) echo Release ;;
+    relwithdebinfo) echo RelWithDebInfo ;;
+    debug-asan) echo Debug ;;
+    *) die "unknown build kind: $1" ;;
+  esac
+}
+
+# configure_build <kind> [target...]: configures build/<kind> with its build type (always passed,
+# so a directory can never keep another type) and builds the targets, or everything, with $JOBS
+# jobs. Incremental when the directory exists.
 configure_build() {
-  local dir="$1" type="$2"
-  shift 2
-  cmake -S "$REPO_ROOT" -B "$dir" -DCMAKE_BUILD_TYPE="$type" "$@" >/dev/null ||
+  local kind="$1" dir type
+  shift
+  dir="$(build_dir "$kind")"
+  type="$(build_type "$kind")"
+  local -a extra=(-DBUILD_TESTING=ON)
+  [[ "$kind" == debug-asan ]] && extra+=(-DDOKKUD_SANITIZE=ON)
+  cmake -S "$REPO_ROOT" -B "$dir" -DCMAKE_BUILD_TYPE="$type" "${extra[@]}" >/dev/null ||
     { warn "cmake configure failed for $dir"; return 1; }
-  cmake --build "$dir" -j "$JOBS" || { warn "build failed in $dir"; return 1; }
+  local -a targets=()
+  (($#)) && targets=(--target "$@")
+  cmake --build "$dir" -j "$JOBS" "${targets[@]}" || { warn "build failed in $dir"; return 1; }
 }
 
 # Test resources are named dokkutest-<pid>-...: remove the containers and images whose test
