@@ -3,6 +3,7 @@
 
 #include <exception>
 #include <iostream>
+#include <optional>
 
 #include "cli/commands.h"
 
@@ -26,9 +27,15 @@ int UnknownCommand(Context& ctx, const std::string& name) {
 
 int Dispatch(Context& ctx, const std::vector<std::string>& args) {
   size_t i = 0;
+  std::optional<std::string> app;  // Dokku's `--app X`: X goes in right after the command
   for (; i < args.size(); ++i) {
     const std::string& a = args[i];
-    if (a == "--quiet") {
+    if (a == "--app" || a.rfind("--app=", 0) == 0) {
+      if (a == "--app" && i + 1 == args.size()) return ctx.Fail("flag needs an argument: --app");
+      std::string value = a == "--app" ? args[++i] : a.substr(6);
+      if (app && *app != value) return ctx.Fail("flag given more than once: --app");
+      app = std::move(value);
+    } else if (a == "--quiet") {
       ctx.quiet = true;
     } else if (a == "--detach") {
       ctx.detach = true;
@@ -46,6 +53,7 @@ int Dispatch(Context& ctx, const std::vector<std::string>& args) {
   }
   const std::string& name = args[i];
   Args rest(args.begin() + static_cast<std::ptrdiff_t>(i) + 1, args.end());
+  if (app) rest.insert(rest.begin(), *app);
   if (name == "help" || name == "--help" || name == "-h") {
     PrintGlobalHelp(ctx, !rest.empty() && rest[0] == "--all");
     return kExitOk;

@@ -231,6 +231,29 @@ TEST_F(CliTest, AppsDestroyForceWithoutDaemonKeepsTheRequest) {
   EXPECT_TRUE(h_.daemon().ListApps(true)->front().deleting);
 }
 
+// Dokku's dispatcher: a leading `--app X` puts X right after the command, so Dokku's own tests'
+// `dokku --app APP apps:create` and `dokku --force --app APP apps:destroy` work.
+TEST_F(CliTest, GlobalAppFlagNamesTheApp) {
+  CliResult created = h_.Run({"--app", "viaflag", "apps:create"});
+  EXPECT_EQ(created.rc, 0) << created.Describe();
+  EXPECT_EQ(h_.Run({"apps:exists", "viaflag"}).rc, 0);
+  CliResult scale = h_.Run({"--app=viaflag", "ps:scale", "web=3"});
+  EXPECT_EQ(scale.rc, 0) << scale.Describe();
+  EXPECT_TRUE(h_.Run({"ps:scale", "viaflag"}).out.find("web:  3\n") != std::string::npos);
+  CliResult destroyed = h_.Run({"--force", "--app", "viaflag", "apps:destroy"});
+  EXPECT_EQ(destroyed.rc, 0) << destroyed.Describe();
+  EXPECT_EQ(h_.Run({"apps:exists", "viaflag"}).rc, 20);
+
+  const std::string before = h_.Dump();
+  CliResult missing = h_.Run({"--app"});
+  EXPECT_EQ(missing.rc, 1);
+  EXPECT_EQ(missing.err, " !     flag needs an argument: --app\n");
+  CliResult twice = h_.Run({"--app", "a", "--app", "b", "apps:create"});
+  EXPECT_EQ(twice.rc, 1);
+  EXPECT_EQ(twice.err, " !     flag given more than once: --app\n");
+  EXPECT_EQ(h_.Dump(), before);
+}
+
 TEST_F(CliTest, PsScaleListsFormation) {
   ASSERT_EQ(h_.Run({"apps:create", "myapp"}).rc, 0);
   CliResult set = h_.Run({"ps:scale", "myapp", "worker=0"});
