@@ -36,7 +36,7 @@ int DomainsReport(Context& ctx, const Args& args) {
   for (const std::string& a : args) global = global || a == kGlobal;
   if (!global) return ctx.Fail("dokkud only has global domains: use domains:report --global");
   return RunReport(
-      ctx, args, {"domains", false, "Global domains information"},
+      ctx, args, {"domains", false, "--global domains information"},
       [&](const std::string&) -> StatusOr<ReportFlags> {
         StatusOr<std::string> vhost = ctx.store().GetProperty("domains", kGlobal, "vhost");
         if (!vhost.ok()) return vhost.status();

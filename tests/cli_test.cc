@@ -784,7 +784,7 @@ TEST_F(CliTest, DomainsGlobal) {
   EXPECT_EQ(set.out, "-----> Set example.com\n");
   CliResult report = h_.Run({"domains:report", "--global"});
   EXPECT_EQ(report.out,
-            "=====> Global domains information\n"
+            "=====> --global domains information\n"
             "       Domains global enabled:        true\n"
             "       Domains global vhosts:         example.com\n");
   EXPECT_EQ(h_.Run({"domains:report", "--global", "--domains-global-vhosts"}).out, "example.com\n");
