@@ -18,14 +18,16 @@ namespace {
 // and two counter updates.
 //  - dokkud.balance(app, gen, fallback): round robin over the peers in the dictionary (or, when
 //    the dictionary has none for the app or an older one, e.g. right after an nginx restart,
-//    over `fallback`, the list in the app's file); a failed peer is retried on the next one (set_more_tries), as
-//    proxy_next_upstream did with a static upstream. Counts the request on its peer.
+//    over `fallback`, the list in the app's file); a failed peer is retried on the next one
+//    (set_more_tries), as proxy_next_upstream did with a static upstream. Counts the request on its
+//    peer.
 //  - dokkud.done(): log phase; the request no longer counts on its peer.
 //  - dokkud.control(): the control API (unix socket only):
 //      GET/PUT /peers/<app>   the peer list ("ip:port ip:port"; empty deletes)
 //      GET /active/<ip:port>  requests in flight on that peer
 //      GET/PUT /fed           the token of the dokkud that last fed every app
-constexpr std::string_view kControlConf = R"conf(# Written by dokkud: dynamic upstreams (controller/nginx_dynamic.h). Changes are overwritten.
+constexpr std::string_view kControlConf =
+    R"conf(# Written by dokkud: dynamic upstreams (controller/nginx_dynamic.h). Changes are overwritten.
 lua_shared_dict dokkud_peers 4m;
 lua_shared_dict dokkud_active 1m;
 init_by_lua_block {
@@ -169,8 +171,8 @@ bool IsValidControlSocketPath(const std::string& socket_path) {
   // sockaddr_un.sun_path is 108 bytes; nginx also pastes the path into "unix:<path>".
   if (socket_path.size() < 2 || socket_path.size() > 100 || socket_path[0] != '/') return false;
   return std::all_of(socket_path.begin(), socket_path.end(), [](char c) {
-    return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') ||
-           c == '/' || c == '.' || c == '_' || c == '-';
+    return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') || c == '/' ||
+           c == '.' || c == '_' || c == '-';
   });
 }
 

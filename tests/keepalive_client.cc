@@ -181,10 +181,10 @@ void KeepAliveLoop::Run() {
       std::lock_guard<std::mutex> lock(mu_);
       if (answered) ++bodies_[body];
       if (!good && problems_.size() < 2000) {
-        problems_ += answered ? fmt::format("HTTP {} body [{}] (request {} on its connection)\n",
-                                            status, body.substr(0, 80), answered_on_fd + 1)
-                              : fmt::format("{} (request {} on its connection)\n", why,
-                                            answered_on_fd + 1);
+        problems_ +=
+            answered ? fmt::format("HTTP {} body [{}] (request {} on its connection)\n", status,
+                                   body.substr(0, 80), answered_on_fd + 1)
+                     : fmt::format("{} (request {} on its connection)\n", why, answered_on_fd + 1);
       }
     }
     if (!answered || close_after) {
