@@ -57,6 +57,7 @@ class Daemon {
   std::unique_ptr<TransportPool> transport_;
   std::unique_ptr<DockerClient> docker_;
   ShellCommandRunner runner_;
+  std::unique_ptr<CurlUnixTransport> nginx_control_;  // outlives proxy_ (its watch thread)
   std::unique_ptr<NginxProxy> proxy_;
   CurlHttpProber prober_;
   RealSleeper sleeper_;
@@ -87,6 +88,10 @@ Status Daemon::Setup() {
   docker_ = std::make_unique<DockerClient>(transport_.get());
   if (options_.proxy == "nginx") {
     proxy_ = std::make_unique<NginxProxy>(options_.nginx, &runner_);
+    if (!options_.nginx.control_socket.empty()) {
+      nginx_control_ = std::make_unique<CurlUnixTransport>(options_.nginx.control_socket);
+    }
+    proxy_->Start(nginx_control_.get());  // says once if cutovers fall back to reloads
   } else if (options_.proxy != "none") {
     return Status::InvalidArgument("--proxy must be nginx or none");
   }

@@ -20,6 +20,8 @@ const char kUsage[] =
     "  --nginx-test-cmd CMD     config test               [DOKKUD_NGINX_TEST_CMD, nginx -t -q]\n"
     "  --nginx-reload-cmd CMD   reload                    [DOKKUD_NGINX_RELOAD_CMD, nginx -s reload]\n"
     "  --proxy-listen ADDR      nginx listen address, [ip:]port   [DOKKUD_PROXY_LISTEN, 80]\n"
+    "  --nginx-control-socket PATH  nginx's control socket for upstream changes without reloads;\n"
+    "                           '' for reloads only [DOKKUD_NGINX_CONTROL_SOCKET, /run/dokkud/nginx-control.sock]\n"
     "  --log-level LEVEL        error|warning|info|debug   [DOKKUD_LOG_LEVEL, info]\n"
     "  --workers N              apps reconciled in parallel   [DOKKUD_WORKERS, 8]\n"
     "  --docker-parallel N      Docker API calls in flight    [DOKKUD_DOCKER_PARALLEL, 8]\n"
@@ -82,6 +84,7 @@ int main(int argc, char** argv) {
   o.nginx.test_cmd = Env("DOKKUD_NGINX_TEST_CMD", o.nginx.test_cmd);
   o.nginx.reload_cmd = Env("DOKKUD_NGINX_RELOAD_CMD", o.nginx.reload_cmd);
   o.nginx.listen = Env("DOKKUD_PROXY_LISTEN", o.nginx.listen);
+  o.nginx.control_socket = Env("DOKKUD_NGINX_CONTROL_SOCKET", o.nginx.control_socket);
   o.log_level = Env("DOKKUD_LOG_LEVEL", o.log_level);
   o.workers = ToPositive("DOKKUD_WORKERS", Env("DOKKUD_WORKERS", "8"));
   o.docker_parallel = ToPositive("DOKKUD_DOCKER_PARALLEL", Env("DOKKUD_DOCKER_PARALLEL", "8"));
@@ -126,6 +129,8 @@ int main(int argc, char** argv) {
       o.nginx.reload_cmd = next();
     } else if (arg == "--proxy-listen") {
       o.nginx.listen = next();
+    } else if (arg == "--nginx-control-socket") {
+      o.nginx.control_socket = next();
     } else if (arg == "--log-level") {
       o.log_level = next();
     } else if (arg == "--workers") {

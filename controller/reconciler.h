@@ -78,6 +78,9 @@ class Reconciler {
   // (not yet renamed) containers in `include_ids`, plus Swarm's web tasks.
   Status UpdateProxy(Pass& pass, const std::set<std::string>& exclude_ids,
                      const std::set<std::string>& include_ids = {});
+  // Old web containers the proxy no longer sends to: SIGTERM once no request is in flight
+  // (reconciler_drain.cc). Best effort; retirement still stops and removes them.
+  void DrainAndTerminate(Pass& pass, const std::vector<std::string>& ids);
   Status Observe(Pass& pass);
   Status FinishRelease(Pass& pass);
   // docker-swarm: the services get the desired state, the local containers are scaled away.

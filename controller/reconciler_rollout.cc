@@ -185,6 +185,9 @@ Status Reconciler::ApplyChange(Pass& pass, const TypeChange& change) {
       if (!st.ok() && !st.IsNotFound()) return st;
     }
     pass.docker_changed = true;
+    std::vector<std::string> leaving;
+    for (const auto& [index, id] : change.scale_down) leaving.push_back(id);
+    DrainAndTerminate(pass, leaving);
   } else if (!change.scale_down.empty()) {
     std::vector<Status> errors(change.scale_down.size());
     ParallelFor(static_cast<int>(change.scale_down.size()), options_.docker_parallel, [&](int i) {
@@ -350,6 +353,11 @@ Status Reconciler::ApplyChange(Pass& pass, const TypeChange& change) {
   if (proctype == "web") {
     pass.web_rolled = true;
     DOKKU_RETURN_IF_ERROR(UpdateProxy(pass, {}));
+    std::vector<std::string> leaving;
+    for (const NewContainer& slot : slots) {
+      if (!slot.old_id.empty() && retire_old) leaving.push_back(slot.old_id);
+    }
+    DrainAndTerminate(pass, leaving);
   }
   return Status::Ok();
 }

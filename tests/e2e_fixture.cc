@@ -149,7 +149,7 @@ std::string PrivateNginx::NginxArgs() const {
   return fmt::format("-p {0} -c {0}/nginx.conf", prefix_.path());
 }
 
-Status PrivateNginx::Start() {
+Status PrivateNginx::Start(bool lua) {
   const std::string p = prefix_.path();
   std::error_code ec;
   std::filesystem::create_directories(p + "/logs", ec);
@@ -160,7 +160,7 @@ Status PrivateNginx::Start() {
 worker_processes 1;
 pid {0}/nginx.pid;
 error_log {0}/logs/error.log warn;
-events {{ worker_connections 1024; }}
+{3}events {{ worker_connections 1024; }}
 http {{
   access_log off;
   client_body_temp_path {0}/tmp/client_body;
@@ -173,7 +173,8 @@ http {{
   include {2}/*.conf;
 }}
 )",
-                                                                            p, port_, conf_dir())));
+                                                                            p, port_, conf_dir(),
+                                                                            lua ? LuaModuleLines() : "")));
   CommandResult r = testutil::RunCommand({kNginx, "-p", p, "-c", p + "/nginx.conf", "-e",
                                           p + "/logs/error.log"});
   if (r.exit_code != 0) return Status::Internal("nginx did not start: " + r.Describe());
@@ -201,12 +202,65 @@ void PrivateNginx::Stop() {
 }
 
 std::vector<std::string> PrivateNginx::DaemonFlags() const {
-  const std::string args = NginxArgs();
   return {"--proxy",          "nginx",
           "--nginx-conf-dir", conf_dir(),
-          "--nginx-test-cmd", fmt::format("{} -t -q {}", kNginx, args),
-          "--nginx-reload-cmd", fmt::format("{} -s reload {}", kNginx, args),
-          "--proxy-listen",   address()};
+          "--nginx-test-cmd", TestCommand(),
+          "--nginx-reload-cmd", ReloadCommand(),
+          "--proxy-listen",   address(),
+          "--nginx-control-socket", control_socket()};
+}
+
+std::string PrivateNginx::TestCommand() const {
+  return fmt::format("{} -t -q {}", kNginx, NginxArgs());
+}
+
+std::string PrivateNginx::ReloadCommand() const {
+  return fmt::format("{} -s reload {}", kNginx, NginxArgs());
+}
+
+std::string PrivateNginx::LuaModuleLines() {
+  // Debian's libnginx-mod-http-lua (with its ndk dependency): dynamic upstreams.
+  const char* ndk = "/usr/lib/nginx/modules/ndk_http_module.so";
+  const char* lua = "/usr/lib/nginx/modules/ngx_http_lua_module.so";
+  if (!std::filesystem::exists(ndk) || !std::filesystem::exists(lua)) return "";
+  return fmt::format("load_module {};\nload_module {};\n", ndk, lua);
+}
+
+pid_t PrivateNginx::MasterPid() const {
+  return static_cast<pid_t>(std::atoi(testutil::ReadFileOr(prefix_.Join("nginx.pid")).c_str()));
+}
+
+std::string PrivateNginx::WorkerPids() const {
+  // A reload replaces the workers; the master stays.
+  std::string children = testutil::ReadFileOr(
+      fmt::format("/proc/{0}/task/{0}/children", MasterPid()));
+  while (!children.empty() && children.back() == ' ') children.pop_back();
+  return children;
+}
+
+Status PrivateNginx::Kill() {
+  const pid_t master = MasterPid();
+  if (master <= 0) return Status::Internal("no nginx master pid");
+  std::vector<pid_t> pids = {master};
+  std::istringstream workers(WorkerPids());
+  for (pid_t w; workers >> w;) pids.push_back(w);
+  for (pid_t pid : pids) kill(pid, SIGKILL);
+  for (pid_t pid : pids) {
+    if (!testutil::WaitFor([&] { return kill(pid, 0) != 0; }, 10000)) {
+      return Status::Internal("nginx did not die");
+    }
+  }
+  started_ = false;
+  return Status::Ok();
+}
+
+Status PrivateNginx::StartAgain() {
+  const std::string p = prefix_.path();
+  CommandResult r = testutil::RunCommand({kNginx, "-p", p, "-c", p + "/nginx.conf", "-e",
+                                          p + "/logs/error.log"});
+  if (r.exit_code != 0) return Status::Internal("nginx did not start: " + r.Describe());
+  started_ = true;
+  return Status::Ok();
 }
 
 // ---- E2ETest ----

@@ -4,6 +4,7 @@
 #pragma once
 
 #include <gtest/gtest.h>
+#include <sys/types.h>
 
 #include <map>
 #include <memory>
@@ -54,14 +55,29 @@ class PrivateNginx {
   PrivateNginx(const PrivateNginx&) = delete;
   PrivateNginx& operator=(const PrivateNginx&) = delete;
 
-  // Writes nginx.conf, starts nginx and waits until its default server answers 404.
-  Status Start();
+  // Writes nginx.conf, starts nginx and waits until its default server answers 404. `lua`:
+  // load the lua module when it is installed (dynamic upstreams).
+  Status Start(bool lua = true);
   void Stop();
   int port() const { return port_; }
   std::string address() const { return "127.0.0.1:" + std::to_string(port_); }
   std::string conf_dir() const { return prefix_.Join("conf.d"); }
   // The dokkud flags that point the daemon's nginx proxy at this instance.
   std::vector<std::string> DaemonFlags() const;
+  // Where dokkud is told to make nginx's control server listen (dynamic upstreams).
+  std::string control_socket() const { return prefix_.Join("control/nginx.sock"); }
+  // load_module lines for the lua module, or "" when it is not installed.
+  static std::string LuaModuleLines();
+  // The test and reload commands for this instance.
+  std::string TestCommand() const;
+  std::string ReloadCommand() const;
+  pid_t MasterPid() const;
+  // The pids of the workers (they change on every reload), space-separated.
+  std::string WorkerPids() const;
+  // SIGKILL to master and workers (a crash: the control socket file stays behind), and
+  // starting again from the same configuration.
+  Status Kill();
+  Status StartAgain();
 
  private:
   std::string NginxArgs() const;

@@ -13,6 +13,7 @@
 #include <thread>
 
 #include "tests/e2e_fixture.h"
+#include "tests/keepalive_client.h"
 
 namespace dokku::e2e {
 namespace {
@@ -141,6 +142,10 @@ TEST_F(E2EZeroDowntimeTest, DeploysAndRestartsUnderLoadLoseNoRequest) {
   // exercise the same cutovers and keep the suite within its time budget on 2 cores.
   TrafficLoop traffic(nginx.address(), host, 20, 200000, 120000);
   traffic.Start();
+  // Beside it, keep-alive clients (one persistent connection each, no retries): a reload would
+  // close their idle connections under a request in flight; dynamic upstreams must not.
+  testutil::KeepAliveLoop keepalive(nginx.address(), host, 10, {"hello v1\n", "hello v2\n"});
+  keepalive.Start();
   const std::vector<std::vector<std::string>> steps = {
       {"tags:deploy", app, "v1"}, {"ps:restart", app}, {"tags:deploy", app, "v2"},
       {"tags:deploy", app, "v1"}, {"ps:restart", app}, {"tags:deploy", app, "v2"}};
@@ -158,6 +163,14 @@ TEST_F(E2EZeroDowntimeTest, DeploysAndRestartsUnderLoadLoseNoRequest) {
   traffic.Stop();
   std::cout << fmt::format("traffic: {} requests, v1 {}, v2 {}\n", traffic.total(),
                            traffic.count("hello v1\n"), traffic.count("hello v2\n"));
+  keepalive.Stop();
+  std::cout << fmt::format("keep-alive traffic: {} requests ({} on reused connections), v1 {}, v2 {}\n",
+                           keepalive.total(), keepalive.reused(), keepalive.count("hello v1\n"),
+                           keepalive.count("hello v2\n"));
+  EXPECT_GT(keepalive.reused(), 100);
+  EXPECT_EQ(keepalive.failed(), 0) << keepalive.Problems();
+  EXPECT_EQ(keepalive.bad_content(), 0) << keepalive.Problems();
+  EXPECT_EQ(keepalive.count("goodbye\n"), 0);
   EXPECT_GT(traffic.total(), 200);
   EXPECT_EQ(traffic.failed(), 0) << traffic.Problems();
   EXPECT_EQ(traffic.bad_content(), 0) << traffic.Problems();

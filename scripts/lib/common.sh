@@ -13,7 +13,7 @@ DOKKUD_PACKAGES=(
   build-essential cmake g++ pkg-config
   libsqlitecpp-dev libsqlite3-dev libcurl4-openssl-dev nlohmann-json3-dev libfmt-dev
   libgtest-dev libgmock-dev
-  docker.io nginx busybox-static sqlite3 curl tar
+  docker.io nginx libnginx-mod-http-lua busybox-static sqlite3 curl tar
   clang clang-format libclang-rt-14-dev systemd docker-compose hyperfine jq
 )
 
@@ -122,12 +122,17 @@ write_private_nginx_conf() {
   local prefix="$1" port="$2" confdir="$3"
   mkdir -p "$prefix/logs" "$prefix/tmp" "$confdir"
   chmod 1777 "$prefix/tmp"
+  # The lua module (libnginx-mod-http-lua, with ndk) gives dokkud upstream changes without reloads.
+  local modules="" m
+  for m in ndk_http_module ngx_http_lua_module; do
+    [[ -f "/usr/lib/nginx/modules/$m.so" ]] && modules+="load_module /usr/lib/nginx/modules/$m.so;"$'\n'
+  done
   cat >"$prefix/nginx.conf" <<EOF
 daemon on;
 worker_processes 1;
 pid $prefix/nginx.pid;
 error_log $prefix/logs/error.log warn;
-events { worker_connections 512; }
+${modules}events { worker_connections 512; }
 http {
   access_log $prefix/logs/access.log;
   client_body_temp_path $prefix/tmp/client_body;
