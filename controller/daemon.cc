@@ -254,8 +254,8 @@ int Daemon::Run() {
     return 1;
   }
   const int64_t started = RealClock::Get()->NowMs();
-  Log(LogLevel::kInfo, "dokkud {} starting (state {}, store {})", DOKKUD_VERSION, options_.state_dir,
-      store_id_);
+  Log(LogLevel::kInfo, "dokkud {} starting (state {}, store {})", DOKKUD_VERSION,
+      options_.state_dir, store_id_);
   WaitForDocker();
 
   EventWatcher watcher(
@@ -267,7 +267,8 @@ int Daemon::Run() {
       });
   if (!stop_) watcher.Start();
   std::vector<std::thread> workers;
-  for (int i = 0; i < std::max(1, options_.workers); ++i) workers.emplace_back([this] { WorkerLoop(); });
+  for (int i = 0; i < std::max(1, options_.workers); ++i)
+    workers.emplace_back([this] { WorkerLoop(); });
 
   StatusOr<int64_t> seq = store_->LastChangeSeq();
   last_seq_ = seq.ok() ? *seq : 0;
@@ -284,7 +285,8 @@ int Daemon::Run() {
       if (!st.ok()) Log(LogLevel::kWarning, "heartbeat: {}", st.message());
       last_heartbeat = now;
     }
-    if (notifier.watchdog_interval_ms() > 0 && now - last_watchdog >= notifier.watchdog_interval_ms()) {
+    if (notifier.watchdog_interval_ms() > 0 &&
+        now - last_watchdog >= notifier.watchdog_interval_ms()) {
       notifier.Notify("WATCHDOG=1");
       last_watchdog = now;
     }

@@ -16,11 +16,11 @@ struct DaemonOptions {
   std::string proxy = "nginx";  // nginx | none
   NginxProxyOptions nginx;
   std::string log_level = "info";
-  bool once = false;             // reconcile every app once, wait for it to settle, exit
-  int workers = 8;               // apps reconciled in parallel
-  int docker_parallel = 8;       // Docker API calls in flight
-  int64_t resync_ms = 60'000;    // full re-list of everything
-  int64_t poll_ms = 100;         // store change feed
+  bool once = false;           // reconcile every app once, wait for it to settle, exit
+  int workers = 8;             // apps reconciled in parallel
+  int docker_parallel = 8;     // Docker API calls in flight
+  int64_t resync_ms = 60'000;  // full re-list of everything
+  int64_t poll_ms = 100;       // store change feed
 };
 
 // Runs until SIGTERM/SIGINT (or, with `once`, until every app settled). Returns the exit code.

@@ -20,15 +20,15 @@ namespace dokku {
 // What to create. Maps onto POST /containers/create.
 struct ContainerSpec {
   std::string name;
-  std::string image;                         // image id or reference
-  std::vector<std::string> cmd;              // empty: the image's CMD
-  std::vector<std::string> env;              // KEY=VALUE
+  std::string image;             // image id or reference
+  std::vector<std::string> cmd;  // empty: the image's CMD
+  std::vector<std::string> env;  // KEY=VALUE
   std::map<std::string, std::string> labels;
-  std::string restart_policy = "no";         // no | always | unless-stopped | on-failure[:N]
+  std::string restart_policy = "no";  // no | always | unless-stopped | on-failure[:N]
   bool init = true;
-  int stop_timeout = 30;                     // seconds
-  int exposed_port = 0;                      // 0: none; else <port>/tcp exposed
-  bool publish_port = false;                 // publish exposed_port on 127.0.0.1:<ephemeral>
+  int stop_timeout = 30;      // seconds
+  int exposed_port = 0;       // 0: none; else <port>/tcp exposed
+  bool publish_port = false;  // publish exposed_port on 127.0.0.1:<ephemeral>
 };
 
 // One entry of GET /containers/json.
@@ -50,10 +50,10 @@ struct ContainerInfo {
   bool running = false;
   int exit_code = 0;
   int restart_count = 0;
-  std::string started_at;   // RFC 3339 as Docker reports it
+  std::string started_at;  // RFC 3339 as Docker reports it
   std::string finished_at;
-  std::string ip;           // first non-empty network IP
-  int host_port = 0;        // first published host port, 0 if none
+  std::string ip;     // first non-empty network IP
+  int host_port = 0;  // first published host port, 0 if none
   std::map<std::string, std::string> labels;
 };
 
@@ -69,8 +69,9 @@ struct ImageInfo {
 
 // One line of the /events stream.
 struct DockerEvent {
-  std::string type;    // container | image | ...
-  std::string action;  // create, start, die, stop, kill, destroy, tag, untag, delete, health_status: x
+  std::string type;  // container | image | ...
+  std::string
+      action;  // create, start, die, stop, kill, destroy, tag, untag, delete, health_status: x
   std::string id;
   std::map<std::string, std::string> attributes;  // labels + name + image (+ exitCode)
   int64_t time_nano = 0;

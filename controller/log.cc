@@ -13,11 +13,16 @@ std::mutex g_mu;
 void SetLogLevel(LogLevel level) { g_level = static_cast<int>(level); }
 
 bool ParseLogLevel(const std::string& name, LogLevel* level) {
-  if (name == "error") *level = LogLevel::kError;
-  else if (name == "warning" || name == "warn") *level = LogLevel::kWarning;
-  else if (name == "info") *level = LogLevel::kInfo;
-  else if (name == "debug") *level = LogLevel::kDebug;
-  else return false;
+  if (name == "error")
+    *level = LogLevel::kError;
+  else if (name == "warning" || name == "warn")
+    *level = LogLevel::kWarning;
+  else if (name == "info")
+    *level = LogLevel::kInfo;
+  else if (name == "debug")
+    *level = LogLevel::kDebug;
+  else
+    return false;
   return true;
 }
 

@@ -13,15 +13,21 @@ const char kUsage[] =
     "\n"
     "Reconciles the apps in the dokku state database with Docker.\n"
     "\n"
-    "  --state-dir DIR          state directory holding dokku.db   [DOKKU_LIB_ROOT, /var/lib/dokku]\n"
-    "  --docker-host URL        Docker socket               [DOCKER_HOST, unix:///var/run/docker.sock]\n"
-    "  --proxy nginx|none       web traffic through nginx, or ports on 127.0.0.1   [DOKKUD_PROXY, nginx]\n"
-    "  --nginx-conf-dir DIR     where <app>.conf files go  [DOKKUD_NGINX_CONF_DIR, /etc/nginx/conf.d/dokkud]\n"
+    "  --state-dir DIR          state directory holding dokku.db   [DOKKU_LIB_ROOT, "
+    "/var/lib/dokku]\n"
+    "  --docker-host URL        Docker socket               [DOCKER_HOST, "
+    "unix:///var/run/docker.sock]\n"
+    "  --proxy nginx|none       web traffic through nginx, or ports on 127.0.0.1   [DOKKUD_PROXY, "
+    "nginx]\n"
+    "  --nginx-conf-dir DIR     where <app>.conf files go  [DOKKUD_NGINX_CONF_DIR, "
+    "/etc/nginx/conf.d/dokkud]\n"
     "  --nginx-test-cmd CMD     config test               [DOKKUD_NGINX_TEST_CMD, nginx -t -q]\n"
-    "  --nginx-reload-cmd CMD   reload                    [DOKKUD_NGINX_RELOAD_CMD, nginx -s reload]\n"
+    "  --nginx-reload-cmd CMD   reload                    [DOKKUD_NGINX_RELOAD_CMD, nginx -s "
+    "reload]\n"
     "  --proxy-listen ADDR      nginx listen address, [ip:]port   [DOKKUD_PROXY_LISTEN, 80]\n"
     "  --nginx-control-socket PATH  nginx's control socket for upstream changes without reloads;\n"
-    "                           '' for reloads only [DOKKUD_NGINX_CONTROL_SOCKET, /run/dokkud/nginx-control.sock]\n"
+    "                           '' for reloads only [DOKKUD_NGINX_CONTROL_SOCKET, "
+    "/run/dokkud/nginx-control.sock]\n"
     "  --log-level LEVEL        error|warning|info|debug   [DOKKUD_LOG_LEVEL, info]\n"
     "  --workers N              apps reconciled in parallel   [DOKKUD_WORKERS, 8]\n"
     "  --docker-parallel N      Docker API calls in flight    [DOKKUD_DOCKER_PARALLEL, 8]\n"
@@ -145,8 +151,7 @@ int main(int argc, char** argv) {
     }
   }
   if (!ValidListen(o.nginx.listen)) {
-    std::fprintf(stderr,
-                 "dokkud: --proxy-listen must be [ipv4:]port (port 1-65535), got '%s'\n",
+    std::fprintf(stderr, "dokkud: --proxy-listen must be [ipv4:]port (port 1-65535), got '%s'\n",
                  o.nginx.listen.c_str());
     return 2;
   }

@@ -38,10 +38,14 @@ ContainerRole RoleFromName(const std::string& name, const std::string& app,
 
 const char* RoleName(ContainerRole role) {
   switch (role) {
-    case ContainerRole::kLive: return "live";
-    case ContainerRole::kUpcoming: return "upcoming";
-    case ContainerRole::kRetiring: return "retiring";
-    case ContainerRole::kOther: return "other";
+    case ContainerRole::kLive:
+      return "live";
+    case ContainerRole::kUpcoming:
+      return "upcoming";
+    case ContainerRole::kRetiring:
+      return "retiring";
+    case ContainerRole::kOther:
+      return "other";
   }
   return "other";
 }

@@ -289,8 +289,7 @@ StatusOr<std::string> NginxProxy::RenderDynamic(const std::string& app,
                                                 std::vector<Upstream> upstreams,
                                                 const std::string& listen, int64_t generation) {
   if (generation < 0) return Invalid("generation", std::to_string(generation));
-  return RenderConf(app, server_names, std::move(upstreams), listen, /*dynamic=*/true,
-                    generation);
+  return RenderConf(app, server_names, std::move(upstreams), listen, /*dynamic=*/true, generation);
 }
 
 Status NginxProxy::Apply(const std::string& app, const std::vector<std::string>& server_names,
@@ -503,8 +502,8 @@ Status NginxProxy::ApplyDynamicLocked(const std::string& app,
   // peers: a generation newer than the file's, whatever the clock did.
   int64_t previous_gen = -1;
   std::string previous_peers;
-  const bool had_line = previous->has_value() &&
-                        ParseBalancerLine(**previous, &previous_gen, &previous_peers);
+  const bool had_line =
+      previous->has_value() && ParseBalancerLine(**previous, &previous_gen, &previous_peers);
   auto known = peers_.find(app);
   const std::optional<std::string> old_body =
       known == peers_.end() ? std::nullopt : std::optional<std::string>(known->second);
@@ -517,8 +516,7 @@ Status NginxProxy::ApplyDynamicLocked(const std::string& app,
     if (old_body) pushed_gen = std::atoll(old_body->c_str());
     gen = std::max({now_ms, previous_gen + 1, pushed_gen + 1});
   }
-  StatusOr<std::string> content =
-      RenderDynamic(app, server_names, upstreams, options_.listen, gen);
+  StatusOr<std::string> content = RenderDynamic(app, server_names, upstreams, options_.listen, gen);
   if (!content.ok()) return content.status();
   const std::string body = fmt::format("{} {}", gen, peers);
   const bool changed = *previous != *content;
@@ -588,8 +586,8 @@ StatusOr<int64_t> NginxProxy::ActiveRequests(const Upstream& peer) {
   int64_t n = 0;
   const std::string body = TrimOutput(r->body);
   if (r->status != 200 || body.empty() || body.size() > 18) {
-    return Status::Unavailable(fmt::format("nginx control server answered {} to GET /active",
-                                           r->status));
+    return Status::Unavailable(
+        fmt::format("nginx control server answered {} to GET /active", r->status));
   }
   for (char c : body) {
     if (c == '-' && n == 0) continue;  // a counter cannot go below 0 for long; treat as 0
@@ -641,8 +639,8 @@ void NginxProxy::ResyncLocked() {
     ++fed_apps;
     ++it;
   }
-  StatusOr<HttpResponse> mark = control_->Request("PUT", "/fed", token_, "text/plain",
-                                                  kControlTimeout);
+  StatusOr<HttpResponse> mark =
+      control_->Request("PUT", "/fed", token_, "text/plain", kControlTimeout);
   if (!mark.ok() || mark->status != 200) return;
   if (fed_apps > 0) Log(LogLevel::kInfo, "nginx (re)started: fed the peers of {} apps", fed_apps);
 }

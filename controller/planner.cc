@@ -68,7 +68,8 @@ Plan MakePlan(const DesiredApp& desired, const std::vector<ActualContainer>& act
     }
     const DesiredProc* proc = FindProc(desired, c.proctype);
     if (proc == nullptr || c.index > proc->quantity) {
-      ChangeFor(changes, c.proctype, proc ? proc->quantity : 0).scale_down.emplace_back(c.index, c.id);
+      ChangeFor(changes, c.proctype, proc ? proc->quantity : 0)
+          .scale_down.emplace_back(c.index, c.id);
       continue;
     }
     live_slots.insert({c.proctype, c.index});

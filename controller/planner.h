@@ -23,8 +23,8 @@ struct DesiredProc {
 };
 
 struct DesiredApp {
-  bool running = true;          // ps:stop makes it false
-  bool deployed = false;        // false: nothing may run (never deployed, or no image)
+  bool running = true;    // ps:stop makes it false
+  bool deployed = false;  // false: nothing may run (never deployed, or no image)
   std::vector<DesiredProc> procs;
   // Specs whose rollout failed in the current generation: not retried until the user asks.
   std::set<std::string> blocked_hashes;
@@ -45,9 +45,9 @@ struct ActualContainer {
 struct TypeChange {
   std::string proctype;
   int quantity = 0;
-  std::vector<int> create;                                // new indices
-  std::vector<std::pair<int, std::string>> replace;       // index -> old container id
-  std::vector<std::pair<int, std::string>> scale_down;    // index -> container id
+  std::vector<int> create;                              // new indices
+  std::vector<std::pair<int, std::string>> replace;     // index -> old container id
+  std::vector<std::pair<int, std::string>> scale_down;  // index -> container id
   bool operator==(const TypeChange&) const = default;
 };
 

@@ -72,8 +72,9 @@ StatusOr<ContainerInfo> Reconciler::InspectCached(const std::string& id, const s
 }
 
 StatusOr<std::vector<ActualContainer>> Reconciler::ListActual(Pass& pass) {
-  StatusOr<std::vector<ContainerSummary>> listed = docker_->ListContainers(
-      {fmt::format("{}={}", kLabelStore, options_.store_id), fmt::format("{}={}", kLabelApp, pass.app)});
+  StatusOr<std::vector<ContainerSummary>> listed =
+      docker_->ListContainers({fmt::format("{}={}", kLabelStore, options_.store_id),
+                               fmt::format("{}={}", kLabelApp, pass.app)});
   if (!listed.ok()) return listed.status();
   pass.listed = *listed;
   std::vector<ActualContainer> out;
@@ -90,8 +91,9 @@ StatusOr<std::vector<ActualContainer>> Reconciler::ListActual(Pass& pass) {
     if (ParseDyno(label(kLabelDyno), &a.proctype, &a.index)) {
       a.role = RoleFromName(s.name, pass.app, a.proctype, a.index);
     }
-    a.retirement_registered = std::any_of(pass.retirements.begin(), pass.retirements.end(),
-                                          [&](const Retirement& r) { return r.container_id == s.id; });
+    a.retirement_registered =
+        std::any_of(pass.retirements.begin(), pass.retirements.end(),
+                    [&](const Retirement& r) { return r.container_id == s.id; });
     out.push_back(std::move(a));
   }
   return out;
@@ -200,7 +202,8 @@ StatusOr<ReconcileResult> Reconciler::Reconcile(Store* store, const std::string&
     if (next_due == 0 || in < next_due) next_due = in;
   }
   result.requeue_after_ms = next_due;
-  if (heal_requeue > 0 && (result.requeue_after_ms == 0 || heal_requeue < result.requeue_after_ms)) {
+  if (heal_requeue > 0 &&
+      (result.requeue_after_ms == 0 || heal_requeue < result.requeue_after_ms)) {
     result.requeue_after_ms = heal_requeue;
   }
   return result;
@@ -213,10 +216,13 @@ static bool SameObservation(std::vector<ObservedContainer> a, std::vector<Observ
     return std::tie(c.id, c.name, c.proctype, c.index, c.release_id, c.state, c.role, c.ip, c.port,
                     c.host_port, c.restart_count, c.started_at, c.image_id);
   };
-  auto less = [&](const ObservedContainer& x, const ObservedContainer& y) { return key(x) < key(y); };
+  auto less = [&](const ObservedContainer& x, const ObservedContainer& y) {
+    return key(x) < key(y);
+  };
   std::sort(a.begin(), a.end(), less);
   std::sort(b.begin(), b.end(), less);
-  return std::equal(a.begin(), a.end(), b.begin(), [&](auto& x, auto& y) { return key(x) == key(y); });
+  return std::equal(a.begin(), a.end(), b.begin(),
+                    [&](auto& x, auto& y) { return key(x) == key(y); });
 }
 
 Status Reconciler::Observe(Pass& pass) {

@@ -28,10 +28,10 @@
 namespace dokku {
 
 struct ReconcilerOptions {
-  std::string store_id;          // value of the com.dokkud.store label on our containers
-  bool proxy_enabled = true;     // false: web publishes its port on 127.0.0.1 instead
+  std::string store_id;       // value of the com.dokkud.store label on our containers
+  bool proxy_enabled = true;  // false: web publishes its port on 127.0.0.1 instead
   std::string proxy_listen = "80";
-  int docker_parallel = 8;       // containers created/checked at once within one pass
+  int docker_parallel = 8;  // containers created/checked at once within one pass
   int web_port = 5000;
 };
 
@@ -61,7 +61,6 @@ class Reconciler {
   struct Pass;  // per-pass context (reconciler_pass.h); internal to the reconciler's files
 
  private:
-
   StatusOr<ReconcileResult> RemoveEverything(Pass& pass, bool purge_row);
   Status RetireDue(Pass& pass, int64_t* next_due_ms);
   Status ApplyTagOps(Pass& pass);

@@ -94,7 +94,8 @@ Status Reconciler::BuildDesired(Pass& pass) {
   {
     std::lock_guard<std::mutex> lock(mu_);
     auto it = blocked_.find(pass.app);
-    if (it != blocked_.end() && it->second.first == pass.generation) d.blocked_hashes = it->second.second;
+    if (it != blocked_.end() && it->second.first == pass.generation)
+      d.blocked_hashes = it->second.second;
   }
   if (!d.deployed) return Status::Ok();
 
@@ -139,8 +140,8 @@ Status Reconciler::BuildDesired(Pass& pass) {
     p.checks = Listed(pass.checks_disabled, proctype)  ? ChecksMode::kDisabled
                : Listed(pass.checks_skipped, proctype) ? ChecksMode::kSkipped
                                                        : ChecksMode::kEnabled;
-    p.spec_hash = StableHash(fmt::format("{}|{}|{}", SpecHash(pass, proctype),
-                                         restart_generations[proctype], r.id));
+    p.spec_hash = StableHash(
+        fmt::format("{}|{}|{}", SpecHash(pass, proctype), restart_generations[proctype], r.id));
     d.procs.push_back(p);
   }
   return Status::Ok();
@@ -211,7 +212,8 @@ std::vector<std::string> Reconciler::Urls(const Pass& pass) const {
     std::string p = colon == std::string::npos ? options_.proxy_listen
                                                : options_.proxy_listen.substr(colon + 1);
     if (p != "80") port = ":" + p;
-    for (const std::string& name : ServerNames(pass)) urls.push_back(fmt::format("http://{}{}", name, port));
+    for (const std::string& name : ServerNames(pass))
+      urls.push_back(fmt::format("http://{}{}", name, port));
     return urls;
   }
   return urls;  // filled from observed host ports by the caller

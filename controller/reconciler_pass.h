@@ -45,7 +45,7 @@ struct Reconciler::Pass {
   int retired = 0;              // old containers scheduled for retirement
   std::string failure;          // the pass's terminal failure, reported to the CLI
   std::string scheduler = "docker-local";
-  std::vector<Upstream> swarm_upstreams;         // web tasks, proxied next to local containers
+  std::vector<Upstream> swarm_upstreams;          // web tasks, proxied next to local containers
   std::vector<ObservedContainer> swarm_observed;  // task containers, for `ps`
 };
 

@@ -25,7 +25,8 @@ Status Reconciler::PrepareRelease(Pass& pass, Release* release, bool* failed) {
   *failed = false;
   pass.emit(kInfo1, fmt::format("Releasing {} ({})...", pass.app, release->image_ref));
   const bool pinned = !release->image_id.empty();
-  StatusOr<ImageInfo> image = docker_->InspectImage(pinned ? release->image_id : release->image_ref);
+  StatusOr<ImageInfo> image =
+      docker_->InspectImage(pinned ? release->image_id : release->image_ref);
   if (!image.ok()) {
     if (!image.status().IsNotFound()) return image.status();
     FailRelease(release, pinned ? fmt::format("App image ({}) of release {} no longer exists",
@@ -51,8 +52,10 @@ Status Reconciler::PrepareRelease(Pass& pass, Release* release, bool* failed) {
   std::string error;
   if (files->procfile) {
     StatusOr<std::vector<ProcfileEntry>> parsed = ParseProcfile(*files->procfile);
-    if (parsed.ok()) procfile = *parsed;
-    else error = parsed.status().message();
+    if (parsed.ok())
+      procfile = *parsed;
+    else
+      error = parsed.status().message();
   }
   if (error.empty() && files->dokku_scale) {
     StatusOr<ScaleEntries> scale = ParseDokkuScale(*files->dokku_scale);
@@ -105,7 +108,9 @@ Status Reconciler::FinishRelease(Pass& pass) {
   if (release.tag != "latest") {
     // tags:deploy points :latest at the deployed image, as Dokku does.
     Status st = docker_->TagImage(release.image_id, ImageRepo(pass.app), "latest");
-    if (!st.ok()) pass.emit(kWarn, fmt::format("Could not tag {}:latest: {}", ImageRepo(pass.app), st.message()));
+    if (!st.ok())
+      pass.emit(kWarn,
+                fmt::format("Could not tag {}:latest: {}", ImageRepo(pass.app), st.message()));
   }
   return RefreshImages(pass, true);
 }
@@ -151,7 +156,8 @@ static StatusOr<std::string> ImageInUse(Store* store, DockerApi* docker, const s
   for (auto it = releases->rbegin(); it != releases->rend() && live_seen < 5; ++it) {
     if (it->status != "live" && it->status != "superseded") continue;
     ++live_seen;
-    if (it->image_id == image_id) return fmt::format("release {} needs it for rollback", it->number);
+    if (it->image_id == image_id)
+      return fmt::format("release {} needs it for rollback", it->number);
   }
   return std::string();
 }
@@ -165,25 +171,30 @@ Status Reconciler::ApplyTagOps(Pass& pass) {
     if (op.op == "create") {
       Status st = docker_->TagImage(op.image_id, ImageRepo(pass.app), op.tag);
       if (st.IsUnavailable()) return st;
-      if (st.ok()) pass.emit(kInfo2, fmt::format("Added {} tag to {}", op.tag, ImageRepo(pass.app)));
-      else error = st.message();
+      if (st.ok())
+        pass.emit(kInfo2, fmt::format("Added {} tag to {}", op.tag, ImageRepo(pass.app)));
+      else
+        error = st.message();
     } else {
       StatusOr<ImageInfo> image = docker_->InspectImage(ref);
       if (!image.ok()) {
         if (image.status().IsUnavailable()) return image.status();
         error = fmt::format("Tag {} not found for {}", op.tag, ImageRepo(pass.app));
       } else {
-        StatusOr<std::string> in_use = ImageInUse(pass.store, docker_, pass.app,
-                                                  fmt::format("{}={}", kLabelStore, options_.store_id),
-                                                  *image);
+        StatusOr<std::string> in_use =
+            ImageInUse(pass.store, docker_, pass.app,
+                       fmt::format("{}={}", kLabelStore, options_.store_id), *image);
         if (!in_use.ok()) return in_use.status();
         if (!in_use->empty()) {
-          error = fmt::format("Refusing to remove {}: its image is still in use ({})", ref, *in_use);
+          error =
+              fmt::format("Refusing to remove {}: its image is still in use ({})", ref, *in_use);
         } else {
           Status st = docker_->RemoveImage(ref);
           if (st.IsUnavailable()) return st;
-          if (st.ok()) pass.emit(kVerbose, fmt::format("Untagged: {}", ref));
-          else error = st.message();
+          if (st.ok())
+            pass.emit(kVerbose, fmt::format("Untagged: {}", ref));
+          else
+            error = st.message();
         }
       }
     }
@@ -199,7 +210,8 @@ Status Reconciler::AnswerRequests(Pass& pass) {
   if (!requests.ok()) return requests.status();
   for (const Request& req : *requests) {
     if (req.kind != "checks:run") {
-      DOKKU_RETURN_IF_ERROR(pass.store->FinishRequest(req.id, false, "unknown request " + req.kind));
+      DOKKU_RETURN_IF_ERROR(
+          pass.store->FinishRequest(req.id, false, "unknown request " + req.kind));
       continue;
     }
     std::vector<std::pair<std::string, int>> wanted;  // index 0: every index
@@ -230,12 +242,16 @@ Status Reconciler::AnswerRequests(Pass& pass) {
         int index = 0;
         auto dyno = s.labels.find(kLabelDyno);
         if (dyno == s.labels.end() || !ParseDyno(dyno->second, &proctype, &index)) continue;
-        if (proctype != proc.proctype || RoleFromName(s.name, pass.app, proctype, index) != ContainerRole::kLive) continue;
-        bool index_named = wanted.empty() || std::any_of(wanted.begin(), wanted.end(), [&](auto& w) {
-                             return w.first == proctype && (w.second == 0 || w.second == index);
-                           });
+        if (proctype != proc.proctype ||
+            RoleFromName(s.name, pass.app, proctype, index) != ContainerRole::kLive)
+          continue;
+        bool index_named =
+            wanted.empty() || std::any_of(wanted.begin(), wanted.end(), [&](auto& w) {
+              return w.first == proctype && (w.second == 0 || w.second == index);
+            });
         if (!index_named) continue;
-        pass.emit(kInfo1, fmt::format("Running checks for app ({}.{}.{})", pass.app, proctype, index));
+        pass.emit(kInfo1,
+                  fmt::format("Running checks for app ({}.{}.{})", pass.app, proctype, index));
         StatusOr<ContainerInfo> info = InspectCached(s.id, s.state);
         if (!info.ok()) return info.status();
         CheckOutcome outcome = RunContainerChecks(
@@ -246,7 +262,8 @@ Status Reconciler::AnswerRequests(Pass& pass) {
         if (!outcome.ok) failed += std::max(outcome.failed, 1);
       }
     }
-    std::string result = failed ? fmt::format("Could not start due to {} failed checks", failed) : "";
+    std::string result =
+        failed ? fmt::format("Could not start due to {} failed checks", failed) : "";
     DOKKU_RETURN_IF_ERROR(pass.store->FinishRequest(req.id, failed == 0, result));
   }
   return Status::Ok();

@@ -18,7 +18,8 @@ Status Reconciler::RetireDue(Pass& pass, int64_t* next_due_ms) {
   std::vector<Retirement> due, later;
   for (const Retirement& r : pass.retirements) (r.retire_at <= now ? due : later).push_back(r);
   if (due.empty()) return Status::Ok();
-  StatusOr<std::string> timeout = pass.store->ComputedProperty("ps", pass.app, "stop-timeout-seconds", "30");
+  StatusOr<std::string> timeout =
+      pass.store->ComputedProperty("ps", pass.app, "stop-timeout-seconds", "30");
   if (!timeout.ok()) return timeout.status();
   int stop_timeout = 30;
   try {
@@ -68,12 +69,12 @@ StatusOr<ReconcileResult> Reconciler::RemoveEverything(Pass& pass, bool purge_ro
   std::vector<std::string> ids;
   for (const ActualContainer& c : *actual) ids.push_back(c.id);
   for (const Retirement& r : pass.retirements) {
-    if (std::find(ids.begin(), ids.end(), r.container_id) == ids.end()) ids.push_back(r.container_id);
+    if (std::find(ids.begin(), ids.end(), r.container_id) == ids.end())
+      ids.push_back(r.container_id);
   }
   std::vector<Status> results(ids.size());
-  ParallelFor(static_cast<int>(ids.size()), options_.docker_parallel, [&](int i) {
-    results[i] = StopAndRemove(docker_, ids[i], stop_timeout);
-  });
+  ParallelFor(static_cast<int>(ids.size()), options_.docker_parallel,
+              [&](int i) { results[i] = StopAndRemove(docker_, ids[i], stop_timeout); });
   for (const Status& st : results) DOKKU_RETURN_IF_ERROR(st);
   for (const Retirement& r : pass.retirements) {
     DOKKU_RETURN_IF_ERROR(pass.store->RemoveRetirement(r.container_id));

@@ -36,9 +36,8 @@ ChecksMode ModeOf(const Reconciler::Pass& pass, const std::string& proctype) {
 
 Status Reconciler::ApplyPlan(Pass& pass, const Plan& plan, int64_t* requeue_ms) {
   std::vector<Status> errors(plan.remove.size());
-  ParallelFor(static_cast<int>(plan.remove.size()), options_.docker_parallel, [&](int i) {
-    errors[i] = docker_->RemoveContainer(plan.remove[i]);
-  });
+  ParallelFor(static_cast<int>(plan.remove.size()), options_.docker_parallel,
+              [&](int i) { errors[i] = docker_->RemoveContainer(plan.remove[i]); });
   for (const Status& st : errors) DOKKU_RETURN_IF_ERROR(st);
   if (!plan.remove.empty()) pass.docker_changed = true;
 
@@ -76,7 +75,8 @@ Status Reconciler::ApplyPlan(Pass& pass, const Plan& plan, int64_t* requeue_ms) 
   if (!proxied.ok()) pass.failure = "Proxy configuration failed: " + proxied.message();
 
   if (pass.retired > 0) {
-    pass.emit(kInfo1, fmt::format("Shutting down old containers in {} seconds", pass.wait_to_retire));
+    pass.emit(kInfo1,
+              fmt::format("Shutting down old containers in {} seconds", pass.wait_to_retire));
   }
   if (pass.web_rolled) {
     std::vector<std::string> urls = Urls(pass);
@@ -86,7 +86,8 @@ Status Reconciler::ApplyPlan(Pass& pass, const Plan& plan, int64_t* requeue_ms) 
       for (const ActualContainer& c : *live) {
         if (c.role != ContainerRole::kLive || c.proctype != "web") continue;
         StatusOr<ContainerInfo> info = InspectCached(c.id, c.state);
-        if (info.ok() && info->host_port) urls.push_back(fmt::format("http://127.0.0.1:{}", info->host_port));
+        if (info.ok() && info->host_port)
+          urls.push_back(fmt::format("http://127.0.0.1:{}", info->host_port));
       }
     }
     pass.emit(kInfo2, "Application deployed:");
@@ -95,7 +96,8 @@ Status Reconciler::ApplyPlan(Pass& pass, const Plan& plan, int64_t* requeue_ms) 
   return Status::Ok();
 }
 
-Status Reconciler::StartHeals(Pass& pass, const std::vector<std::string>& ids, int64_t* requeue_ms) {
+Status Reconciler::StartHeals(Pass& pass, const std::vector<std::string>& ids,
+                              int64_t* requeue_ms) {
   const int64_t now = clock_->NowMs();
   // A start the user asked for (ps:start, a new generation) is never delayed by the backoff of
   // earlier self-heals, and reads as a start, not as a repair.
@@ -177,10 +179,12 @@ Status Reconciler::ApplyChange(Pass& pass, const TypeChange& change) {
     DOKKU_RETURN_IF_ERROR(UpdateProxy(pass, ids));
     const int64_t now = clock_->NowMs();
     for (const auto& [index, id] : change.scale_down) {
-      DOKKU_RETURN_IF_ERROR(pass.store->AddRetirement(id, pass.app, now + pass.wait_to_retire * 1000LL));
+      DOKKU_RETURN_IF_ERROR(
+          pass.store->AddRetirement(id, pass.app, now + pass.wait_to_retire * 1000LL));
       pass.retirements.push_back({id, pass.app, now + pass.wait_to_retire * 1000LL, now});
-      pass.emit(kVerbose, fmt::format("Scheduling orphaned container shutdown in {} seconds ({}.{})",
-                                      pass.wait_to_retire, proctype, index));
+      pass.emit(kVerbose,
+                fmt::format("Scheduling orphaned container shutdown in {} seconds ({}.{})",
+                            pass.wait_to_retire, proctype, index));
       Status st = docker_->RenameContainer(id, RetiringName(pass.app, proctype, index, now / 1000));
       if (!st.ok() && !st.IsNotFound()) return st;
     }
@@ -202,7 +206,8 @@ Status Reconciler::ApplyChange(Pass& pass, const TypeChange& change) {
 
   std::vector<NewContainer> slots;
   for (int index : change.create) slots.push_back({index, "", "", Status::Ok(), {}});
-  for (const auto& [index, old_id] : change.replace) slots.push_back({index, old_id, "", Status::Ok(), {}});
+  for (const auto& [index, old_id] : change.replace)
+    slots.push_back({index, old_id, "", Status::Ok(), {}});
   if (slots.empty()) return Status::Ok();
   std::sort(slots.begin(), slots.end(), [](auto& a, auto& b) { return a.index < b.index; });
   pass.emit(kInfo1, fmt::format("Deploying {} (count={})", proctype, change.quantity));
@@ -210,7 +215,8 @@ Status Reconciler::ApplyChange(Pass& pass, const TypeChange& change) {
   if (mode == ChecksMode::kDisabled && !change.replace.empty()) {
     // Stop-first: the old containers go before the new ones start (downtime, as asked for).
     pass.emit(kVerbose, fmt::format("Zero downtime is disabled, stopping currently running "
-                                    "containers  ({})", proctype));
+                                    "containers  ({})",
+                                    proctype));
     std::set<std::string> olds;
     for (const auto& [index, id] : change.replace) olds.insert(id);
     if (proctype == "web") DOKKU_RETURN_IF_ERROR(UpdateProxy(pass, olds));
@@ -284,7 +290,8 @@ Status Reconciler::ApplyChange(Pass& pass, const TypeChange& change) {
                                       Short(slot.id), proctype, slot.index));
       }
       Status st = docker_->RemoveContainer(slot.id);
-      if (!st.ok()) Log(LogLevel::kWarning, "{}: cannot remove {}: {}", pass.app, slot.id, st.message());
+      if (!st.ok())
+        Log(LogLevel::kWarning, "{}: cannot remove {}: {}", pass.app, slot.id, st.message());
     }
     if (interrupted) return Status::Unavailable("rollout interrupted by shutdown");
     if (!docker_error.ok()) return docker_error;
@@ -294,7 +301,8 @@ Status Reconciler::ApplyChange(Pass& pass, const TypeChange& change) {
     for (const DesiredProc& p : pass.desired.procs) {
       if (p.proctype == proctype) blocked.second.insert(p.spec_hash);
     }
-    return Status::FailedPrecondition(fmt::format("Could not start due to {} failed checks", failed_checks));
+    return Status::FailedPrecondition(
+        fmt::format("Could not start due to {} failed checks", failed_checks));
   }
 
   // Cutover. For web the proxy moves to the new containers first: if nginx refuses the new
@@ -310,7 +318,8 @@ Status Reconciler::ApplyChange(Pass& pass, const TypeChange& change) {
     if (!proxied.ok()) {
       for (const NewContainer& slot : slots) {
         Status st = docker_->RemoveContainer(slot.id);
-        if (!st.ok()) Log(LogLevel::kWarning, "{}: cannot remove {}: {}", pass.app, slot.id, st.message());
+        if (!st.ok())
+          Log(LogLevel::kWarning, "{}: cannot remove {}: {}", pass.app, slot.id, st.message());
       }
       if (proxied.IsUnavailable()) return proxied;
       std::lock_guard<std::mutex> lock(mu_);
@@ -328,7 +337,8 @@ Status Reconciler::ApplyChange(Pass& pass, const TypeChange& change) {
   const bool retire_old = mode != ChecksMode::kDisabled;
   for (const NewContainer& slot : slots) {
     if (slot.old_id.empty() || !retire_old) continue;
-    DOKKU_RETURN_IF_ERROR(pass.store->AddRetirement(slot.old_id, pass.app, now + pass.wait_to_retire * 1000LL));
+    DOKKU_RETURN_IF_ERROR(
+        pass.store->AddRetirement(slot.old_id, pass.app, now + pass.wait_to_retire * 1000LL));
     pass.retirements.push_back({slot.old_id, pass.app, now + pass.wait_to_retire * 1000LL, now});
     pass.emit(kVerbose, fmt::format("Scheduling old container shutdown in {} seconds ({}.{})",
                                     pass.wait_to_retire, proctype, slot.index));

@@ -93,8 +93,9 @@ Status Reconciler::RemoveSwarmServices(Pass& pass, bool now, int64_t* requeue_ms
   // Swarm removes the task containers in the background; wait for them, so nothing of the
   // services is left when the command returns.
   for (int i = 0; i < 120; ++i) {
-    StatusOr<std::vector<ContainerSummary>> left = docker_->ListContainers(
-        {fmt::format("{}={}", kLabelSwarmStore, options_.store_id), fmt::format("{}={}", kLabelApp, pass.app)});
+    StatusOr<std::vector<ContainerSummary>> left =
+        docker_->ListContainers({fmt::format("{}={}", kLabelSwarmStore, options_.store_id),
+                                 fmt::format("{}={}", kLabelApp, pass.app)});
     if (!left.ok()) return left.status();
     if (left->empty() || !sleeper_->SleepFor(250)) break;
   }

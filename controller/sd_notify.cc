@@ -32,8 +32,8 @@ bool Notifier::Notify(const std::string& state) {
   if (addr.sun_path[0] == '@') addr.sun_path[0] = '\0';
   int fd = socket(AF_UNIX, SOCK_DGRAM | SOCK_CLOEXEC, 0);
   if (fd < 0) return false;
-  ssize_t sent = sendto(fd, state.data(), state.size(), MSG_NOSIGNAL,
-                        reinterpret_cast<sockaddr*>(&addr), len);
+  ssize_t sent =
+      sendto(fd, state.data(), state.size(), MSG_NOSIGNAL, reinterpret_cast<sockaddr*>(&addr), len);
   close(fd);
   return sent == static_cast<ssize_t>(state.size());
 }

@@ -47,7 +47,8 @@ bool HostText(const std::string& s) {
 // No `wget -T`: some static busybox builds crash on it; the healthcheck's Timeout bounds the run.
 std::string CheckCommand(const CheckSpec& check, int port) {
   std::string cmd = "wget -q -O-";
-  if (!check.host.empty()) cmd += fmt::format(" --header {}", ShellQuote(fmt::format("Host: {}", check.host)));
+  if (!check.host.empty())
+    cmd += fmt::format(" --header {}", ShellQuote(fmt::format("Host: {}", check.host)));
   // Built with fmt::format rather than `" " + std::string`: GCC 12 at -O3 reports a false
   // -Wrestrict in std::operator+(const char*, std::string&&) (GCC bug 105651).
   cmd += fmt::format(" {}", ShellQuote(fmt::format("http://127.0.0.1:{}{}", port, check.path)));

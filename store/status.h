@@ -11,12 +11,12 @@ namespace dokku {
 
 enum class StatusCode {
   kOk = 0,
-  kInvalidArgument,    // bad user input: exit 1, nothing changed
-  kNotFound,           // app, image, container or tag does not exist
-  kAlreadyExists,      // name taken
-  kConflict,           // Docker 409 / state conflict
-  kFailedPrecondition, // e.g. DOKKU_SCALE forbids ps:scale
-  kUnavailable,        // Docker or the daemon cannot be reached: retry later
+  kInvalidArgument,     // bad user input: exit 1, nothing changed
+  kNotFound,            // app, image, container or tag does not exist
+  kAlreadyExists,       // name taken
+  kConflict,            // Docker 409 / state conflict
+  kFailedPrecondition,  // e.g. DOKKU_SCALE forbids ps:scale
+  kUnavailable,         // Docker or the daemon cannot be reached: retry later
   kInternal,
 };
 
@@ -26,7 +26,9 @@ class [[nodiscard]] Status {
   Status(StatusCode code, std::string message) : code_(code), message_(std::move(message)) {}
 
   static Status Ok() { return Status(); }
-  static Status InvalidArgument(std::string m) { return {StatusCode::kInvalidArgument, std::move(m)}; }
+  static Status InvalidArgument(std::string m) {
+    return {StatusCode::kInvalidArgument, std::move(m)};
+  }
   static Status NotFound(std::string m) { return {StatusCode::kNotFound, std::move(m)}; }
   static Status AlreadyExists(std::string m) { return {StatusCode::kAlreadyExists, std::move(m)}; }
   static Status Conflict(std::string m) { return {StatusCode::kConflict, std::move(m)}; }
@@ -75,8 +77,8 @@ class [[nodiscard]] StatusOr {
 
 }  // namespace dokku
 
-#define DOKKU_RETURN_IF_ERROR(expr)      \
-  do {                                   \
-    ::dokku::Status _st = (expr);        \
-    if (!_st.ok()) return _st;           \
+#define DOKKU_RETURN_IF_ERROR(expr) \
+  do {                              \
+    ::dokku::Status _st = (expr);   \
+    if (!_st.ok()) return _st;      \
   } while (0)

@@ -1,15 +1,15 @@
 #include "store/store.h"
 
 #include <SQLiteCpp/SQLiteCpp.h>
-#include <sqlite3.h>
 #include <fcntl.h>
 #include <fmt/format.h>
+#include <sqlite3.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
 #include <cerrno>
-#include <cstdlib>
 #include <chrono>
+#include <cstdlib>
 #include <cstring>
 #include <thread>
 
@@ -179,9 +179,8 @@ Status Store::Migrate() {
 }
 
 int Store::SchemaVersion() {
-  StatusOr<int> v = Guard([&]() -> StatusOr<int> {
-    return db_->execAndGet("PRAGMA user_version").getInt();
-  });
+  StatusOr<int> v =
+      Guard([&]() -> StatusOr<int> { return db_->execAndGet("PRAGMA user_version").getInt(); });
   return v.ok() ? *v : -1;
 }
 
@@ -237,13 +236,13 @@ Status Store::CreateApp(const std::string& app) {
       props.bind(1, app);
       props.exec();
     }
-    SQLite::Statement ins(*db_,
-                          "INSERT INTO apps (name, created_at, generation) VALUES (?, ?, ?)");
+    SQLite::Statement ins(*db_, "INSERT INTO apps (name, created_at, generation) VALUES (?, ?, ?)");
     ins.bind(1, app);
     ins.bind(2, static_cast<int64_t>(clock_->NowSeconds()));
     ins.bind(3, static_cast<int64_t>(previous_generation));  // BumpGeneration adds the 1
     ins.exec();
-    SQLite::Statement web(*db_, "INSERT INTO formation (app, proctype, quantity) VALUES (?, 'web', 1)");
+    SQLite::Statement web(*db_,
+                          "INSERT INTO formation (app, proctype, quantity) VALUES (?, 'web', 1)");
     web.bind(1, app);
     web.exec();
     BumpGeneration(app);
@@ -280,8 +279,8 @@ StatusOr<int64_t> Store::DestroyApp(const std::string& app, bool* had_deployed) 
 StatusOr<App> Store::GetApp(const std::string& app) {
   DOKKU_RETURN_IF_ERROR(ValidateAppName(app));
   return Guard([&]() -> StatusOr<App> {
-    SQLite::Statement q(*db_, fmt::format("SELECT {} FROM apps WHERE name = ? AND deleting = 0",
-                                          kAppColumns));
+    SQLite::Statement q(
+        *db_, fmt::format("SELECT {} FROM apps WHERE name = ? AND deleting = 0", kAppColumns));
     q.bind(1, app);
     if (!q.executeStep()) return Status::NotFound(fmt::format("App {} does not exist", app));
     return ReadApp(q);

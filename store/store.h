@@ -21,7 +21,8 @@ class Database;
 
 namespace dokku {
 
-// The database file under a state dir, and the default state dir ($DOKKU_LIB_ROOT or /var/lib/dokku).
+// The database file under a state dir, and the default state dir ($DOKKU_LIB_ROOT or
+// /var/lib/dokku).
 std::string DefaultStateDir();
 std::string DatabasePath(const std::string& state_dir);
 
@@ -89,7 +90,8 @@ class Store {
                                   const std::vector<std::string>& proctypes);
 
   // ---- releases ----
-  // tags:deploy / ps:rebuild: a new pending release of dokku/<app>:<tag>; the app's desired release.
+  // tags:deploy / ps:rebuild: a new pending release of dokku/<app>:<tag>; the app's desired
+  // release.
   StatusOr<Release> CreateRelease(const std::string& app, const std::string& tag,
                                   const std::string& trigger);
   // releases:rollback: a new prepared release reusing release `number`'s image id and files

@@ -18,10 +18,11 @@ Status Store::ReplaceContainers(const std::string& app, const std::vector<Observ
     SQLite::Statement del(*db_, "DELETE FROM containers WHERE app = ?");
     del.bind(1, app);
     del.exec();
-    SQLite::Statement ins(*db_,
-                          "INSERT OR REPLACE INTO containers (id, app, name, proctype, idx, "
-                          "release_id, state, role, ip, port, host_port, restart_count, "
-                          "started_at, image_id, updated_at) VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)");
+    SQLite::Statement ins(
+        *db_,
+        "INSERT OR REPLACE INTO containers (id, app, name, proctype, idx, "
+        "release_id, state, role, ip, port, host_port, restart_count, "
+        "started_at, image_id, updated_at) VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)");
     for (const ObservedContainer& c : cs) {
       ins.bind(1, c.id);
       ins.bind(2, app);
@@ -119,19 +120,20 @@ Status Store::MergeDeployFormation(
   return Guard([&]() -> Status {
     SQLite::Transaction tx(*db_, SQLite::TransactionBehavior::IMMEDIATE);
     auto upsert = [&](const std::string& proc, int quantity, bool overwrite) {
-      SQLite::Statement q(*db_, overwrite
-                                    ? "INSERT INTO formation (app, proctype, quantity) VALUES (?, ?, ?) "
-                                      "ON CONFLICT DO UPDATE SET quantity = excluded.quantity, "
-                                      "held_quantity = NULL"
-                                    : "INSERT OR IGNORE INTO formation (app, proctype, quantity) "
-                                      "VALUES (?, ?, ?)");
+      SQLite::Statement q(
+          *db_, overwrite ? "INSERT INTO formation (app, proctype, quantity) VALUES (?, ?, ?) "
+                            "ON CONFLICT DO UPDATE SET quantity = excluded.quantity, "
+                            "held_quantity = NULL"
+                          : "INSERT OR IGNORE INTO formation (app, proctype, quantity) "
+                            "VALUES (?, ?, ?)");
       q.bind(1, app);
       q.bind(2, proc);
       q.bind(3, quantity);
       q.exec();
     };
     if (dokku_scale) {
-      SQLite::Statement zero(*db_, "UPDATE formation SET quantity = 0, held_quantity = NULL WHERE app = ?");
+      SQLite::Statement zero(
+          *db_, "UPDATE formation SET quantity = 0, held_quantity = NULL WHERE app = ?");
       zero.bind(1, app);
       zero.exec();
       for (const auto& [proc, count] : *dokku_scale) upsert(proc, count, true);
@@ -253,9 +255,8 @@ StatusOr<int64_t> Store::LastChangeSeq() {
 }
 
 StatusOr<int64_t> Store::DataVersion() {
-  return Guard([&]() -> StatusOr<int64_t> {
-    return db_->execAndGet("PRAGMA data_version").getInt64();
-  });
+  return Guard(
+      [&]() -> StatusOr<int64_t> { return db_->execAndGet("PRAGMA data_version").getInt64(); });
 }
 
 Status Store::Heartbeat(int pid, const std::string& version, int64_t started_at_ms) {

@@ -134,7 +134,8 @@ StatusOr<Release> Store::CreateRollback(const std::string& app, int64_t number) 
   if (!a.ok()) return a.status();
   return Guard([&]() -> StatusOr<Release> {
     SQLite::Transaction tx(*db_, SQLite::TransactionBehavior::IMMEDIATE);
-    std::string sql = fmt::format("SELECT {} FROM releases WHERE app = ?1 AND ", internal::kReleaseColumns);
+    std::string sql =
+        fmt::format("SELECT {} FROM releases WHERE app = ?1 AND ", internal::kReleaseColumns);
     sql += number > 0 ? "number = ?2"
                       : "status IN ('live', 'superseded') AND id != COALESCE(?3, -1) "
                         "ORDER BY number DESC LIMIT 1";
@@ -144,14 +145,15 @@ StatusOr<Release> Store::CreateRollback(const std::string& app, int64_t number) 
     if (number <= 0) internal::BindOptional(q, 3, a->current_release);
     if (!q.executeStep()) {
       return number > 0 ? Status::NotFound(fmt::format("Release {} not found for {}", number, app))
-                        : Status::NotFound(fmt::format("No earlier live release of {} to roll back to", app));
+                        : Status::NotFound(
+                              fmt::format("No earlier live release of {} to roll back to", app));
     }
     Release target = internal::ReadRelease(q);
     q.reset();
     if (target.image_id.empty() || (target.status != "live" && target.status != "superseded")) {
-      return Status::FailedPrecondition(fmt::format(
-          "Release {} of {} never went live ({}); refusing to roll back to it", target.number, app,
-          target.status));
+      return Status::FailedPrecondition(
+          fmt::format("Release {} of {} never went live ({}); refusing to roll back to it",
+                      target.number, app, target.status));
     }
     Release r = target;
     r.status = "prepared";
@@ -168,7 +170,8 @@ StatusOr<Release> Store::CreateRollback(const std::string& app, int64_t number) 
 
 StatusOr<Release> Store::GetRelease(int64_t id) {
   return Guard([&]() -> StatusOr<Release> {
-    SQLite::Statement q(*db_, fmt::format("SELECT {} FROM releases WHERE id = ?", internal::kReleaseColumns));
+    SQLite::Statement q(
+        *db_, fmt::format("SELECT {} FROM releases WHERE id = ?", internal::kReleaseColumns));
     q.bind(1, static_cast<int64_t>(id));
     if (!q.executeStep()) return Status::NotFound(fmt::format("release {} not found", id));
     return internal::ReadRelease(q);
@@ -265,7 +268,8 @@ static const char kTagOpColumns[] = "id, app, op, tag, image_id, status, error, 
 StatusOr<std::vector<TagOp>> Store::PendingTagOps(const std::string& app) {
   return Guard([&]() -> StatusOr<std::vector<TagOp>> {
     SQLite::Statement q(*db_, fmt::format("SELECT {} FROM tag_ops WHERE app = ? AND "
-                                          "status = 'pending' ORDER BY id", kTagOpColumns));
+                                          "status = 'pending' ORDER BY id",
+                                          kTagOpColumns));
     q.bind(1, app);
     std::vector<TagOp> out;
     while (q.executeStep()) out.push_back(ReadTagOp(q));

@@ -121,8 +121,8 @@ StatusOr<int64_t> Store::SetScale(const std::string& app,
     if (count < 0 || count > 1000) {
       return Status::InvalidArgument(fmt::format("Invalid count for process type {}", proc));
     }
-    bool seen = std::any_of(unique.begin(), unique.end(),
-                            [&](const auto& u) { return u.first == proc; });
+    bool seen =
+        std::any_of(unique.begin(), unique.end(), [&](const auto& u) { return u.first == proc; });
     if (!seen) unique.emplace_back(proc, count);  // Dokku: the first of duplicates wins
   }
   StatusOr<std::optional<Release>> governing_or = GoverningRelease(*a);
@@ -148,7 +148,8 @@ StatusOr<int64_t> Store::SetScale(const std::string& app,
       // --skip-deploy on a deployed app: remember what runs now so dokkud leaves it alone.
       const char* sql =
           skip_deploy && deployed
-              ? "INSERT INTO formation (app, proctype, quantity, held_quantity) VALUES (?1, ?2, ?3, 0) "
+              ? "INSERT INTO formation (app, proctype, quantity, held_quantity) VALUES (?1, ?2, "
+                "?3, 0) "
                 "ON CONFLICT DO UPDATE SET held_quantity = COALESCE(held_quantity, quantity), "
                 "quantity = excluded.quantity"
               : "INSERT INTO formation (app, proctype, quantity) VALUES (?1, ?2, ?3) "
@@ -182,7 +183,8 @@ StatusOr<int64_t> Store::SetProperty(const std::string& plugin, const std::strin
   return Guard([&]() -> StatusOr<int64_t> {
     SQLite::Transaction tx(*db_, SQLite::TransactionBehavior::IMMEDIATE);
     if (value.empty()) {
-      SQLite::Statement del(*db_, "DELETE FROM properties WHERE plugin = ? AND app = ? AND key = ?");
+      SQLite::Statement del(*db_,
+                            "DELETE FROM properties WHERE plugin = ? AND app = ? AND key = ?");
       del.bind(1, plugin);
       del.bind(2, app);
       del.bind(3, key);
@@ -263,8 +265,8 @@ StatusOr<int64_t> Store::SetChecksMode(const std::string& app, const std::string
       return q.executeStep() ? SplitList(q.getColumn(0).getString()) : std::vector<std::string>{};
     };
     auto save = [&](const char* key, const std::vector<std::string>& list) {
-      SQLite::Statement del(*db_,
-                            "DELETE FROM properties WHERE plugin = 'checks' AND app = ? AND key = ?");
+      SQLite::Statement del(
+          *db_, "DELETE FROM properties WHERE plugin = 'checks' AND app = ? AND key = ?");
       del.bind(1, app);
       del.bind(2, key);
       del.exec();

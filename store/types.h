@@ -79,7 +79,7 @@ struct ObservedContainer {
   std::string proctype;
   int index = 0;
   std::optional<int64_t> release_id;
-  std::string state;        // Docker State.Status, or "missing"
+  std::string state;          // Docker State.Status, or "missing"
   std::string role = "live";  // live | upcoming | retiring
   std::string ip;
   int port = 0;

@@ -57,7 +57,8 @@ Status ValidateAppName(const std::string& name) {
 Status ValidateProcessType(const std::string& proctype) {
   bool ok = !proctype.empty() && proctype.size() <= 63 && IsAlnum(proctype[0]);
   for (char c : proctype) ok = ok && (IsAlnum(c) || c == '_' || c == '-');
-  if (!ok) return Status::InvalidArgument(fmt::format("Invalid process type specified ({})", proctype));
+  if (!ok)
+    return Status::InvalidArgument(fmt::format("Invalid process type specified ({})", proctype));
   return Status::Ok();
 }
 

@@ -2,6 +2,7 @@
 // to one state dir — the same app and different apps. Every one must succeed without "database
 // is locked", every write must land, and each desired write must bump the generation once.
 #include <fcntl.h>
+#include <fmt/format.h>
 #include <gtest/gtest.h>
 #include <signal.h>
 #include <spawn.h>
@@ -12,8 +13,6 @@
 #include <chrono>
 #include <set>
 #include <thread>
-
-#include <fmt/format.h>
 
 #include "store/store.h"
 #include "tests/testutil.h"
@@ -101,8 +100,7 @@ TEST(CliConcurrencyTest, FiftyConcurrentWritersLoseNothing) {
   for (int i = 0; i < 50; ++i) {
     std::vector<std::string>& a = children[i].args;
     if (i < 20) {
-      a = {"--detach", "ps:scale", "shared",
-           fmt::format("p{}={}", i, i % 5 + 1)};
+      a = {"--detach", "ps:scale", "shared", fmt::format("p{}={}", i, i % 5 + 1)};
     } else if (i < 30) {
       a = {"ps:set", "shared", "stop-timeout-seconds", std::to_string(i)};
     } else if (i < 40) {

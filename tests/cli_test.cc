@@ -82,8 +82,10 @@ TEST_F(CliTest, CommandHelpAndGlobalHelp) {
   EXPECT_NE(all.out.find("    checks:run <app> [process-type(s)]"), std::string::npos);
   CliResult top = h_.Run({});
   EXPECT_EQ(top.rc, 0);
-  EXPECT_NE(top.out.find("Commands:\n\n    apps       Manage apps\n"), std::string::npos) << top.out;
-  EXPECT_NE(top.out.find("    scheduler  Manage scheduler settings\n"), std::string::npos) << top.out;
+  EXPECT_NE(top.out.find("Commands:\n\n    apps       Manage apps\n"), std::string::npos)
+      << top.out;
+  EXPECT_NE(top.out.find("    scheduler  Manage scheduler settings\n"), std::string::npos)
+      << top.out;
 }
 
 TEST_F(CliTest, UnknownCommandAndVersion) {

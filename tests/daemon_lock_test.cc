@@ -2,13 +2,12 @@
 // a SIGKILLed daemon never blocks its successor. The daemons point at a Docker socket that does
 // not exist, so they sit in their wait-for-Docker loop and touch nothing else.
 #include <fcntl.h>
+#include <fmt/format.h>
+#include <gtest/gtest.h>
 #include <sys/file.h>
 #include <unistd.h>
 
 #include <string>
-
-#include <fmt/format.h>
-#include <gtest/gtest.h>
 
 #include "controller/state_lock.h"
 #include "tests/testutil.h"
@@ -35,19 +34,19 @@ TEST(DaemonLockTest, SecondDaemonOnTheSameStateDirRefusesAtOnce) {
   const std::string state = dir.Join("state");
   DaemonProcess first(state, NoDockerArgs(dir));
   ASSERT_OK(first.Start());
-  ASSERT_TRUE(testutil::WaitFor([&] { return LockHolder(dir) == std::to_string(first.pid()); },
-                                10000))
+  ASSERT_TRUE(
+      testutil::WaitFor([&] { return LockHolder(dir) == std::to_string(first.pid()); }, 10000))
       << first.Log();
 
-  CommandResult second = testutil::RunCommand(
-      {DOKKUD_BIN, "--state-dir", state, "--proxy", "none", "--docker-host",
-       "unix://" + dir.Join("no-docker.sock")},
-      {{"DOKKU_LIB_ROOT", state}}, "", 20);
+  CommandResult second =
+      testutil::RunCommand({DOKKUD_BIN, "--state-dir", state, "--proxy", "none", "--docker-host",
+                            "unix://" + dir.Join("no-docker.sock")},
+                           {{"DOKKU_LIB_ROOT", state}}, "", 20);
   EXPECT_FALSE(second.timed_out) << second.Describe();
   EXPECT_NE(second.exit_code, 0) << second.Describe();
-  const std::string expected = fmt::format(
-      "another dokkud (pid {}) is running on state directory {} (lock {}/dokkud.lock)",
-      first.pid(), state, state);
+  const std::string expected =
+      fmt::format("another dokkud (pid {}) is running on state directory {} (lock {}/dokkud.lock)",
+                  first.pid(), state, state);
   EXPECT_NE(second.err.find(expected), std::string::npos) << second.Describe();
   EXPECT_TRUE(first.Running());
 
@@ -61,14 +60,14 @@ TEST(DaemonLockTest, SigkilledHolderDoesNotBlockItsSuccessor) {
   const std::string state = dir.Join("state");
   DaemonProcess first(state, NoDockerArgs(dir));
   ASSERT_OK(first.Start());
-  ASSERT_TRUE(testutil::WaitFor([&] { return LockHolder(dir) == std::to_string(first.pid()); },
-                                10000));
+  ASSERT_TRUE(
+      testutil::WaitFor([&] { return LockHolder(dir) == std::to_string(first.pid()); }, 10000));
   first.Kill9();
 
   DaemonProcess next(state, NoDockerArgs(dir));
   ASSERT_OK(next.Start());
-  EXPECT_TRUE(testutil::WaitFor([&] { return LockHolder(dir) == std::to_string(next.pid()); },
-                                10000))
+  EXPECT_TRUE(
+      testutil::WaitFor([&] { return LockHolder(dir) == std::to_string(next.pid()); }, 10000))
       << next.Log();
   EXPECT_TRUE(next.Running()) << next.Log();
   EXPECT_EQ(next.Stop(), 0);
@@ -94,8 +93,8 @@ TEST(StateDirLockTest, DescriptorIsCloseOnExec) {
   TempDir dir;
   StateDirLock a;
   ASSERT_OK(a.Acquire(dir.path()));
-  CommandResult r = testutil::RunCommand(
-      {"sh", "-c", "ls -l /proc/self/fd | grep -c dokkud.lock || true"});
+  CommandResult r =
+      testutil::RunCommand({"sh", "-c", "ls -l /proc/self/fd | grep -c dokkud.lock || true"});
   EXPECT_EQ(r.out, "0\n") << r.Describe();
 }
 

@@ -42,11 +42,12 @@ class E2EDaemonTest : public E2ETest {
     return fmt::format("{}.{:06d}", us / 1000000, us % 1000000);
   }
   // How many times Docker started `id` between two EpochNow() stamps.
-  static int StartEvents(const std::string& id, const std::string& since, const std::string& until) {
-    CommandResult r = RunDocker({"events", "--since", since, "--until", until, "--filter",
-                                 "container=" + id, "--filter", "event=start", "--format",
-                                 "{{.ID}}"},
-                                30);
+  static int StartEvents(const std::string& id, const std::string& since,
+                         const std::string& until) {
+    CommandResult r =
+        RunDocker({"events", "--since", since, "--until", until, "--filter", "container=" + id,
+                   "--filter", "event=start", "--format", "{{.ID}}"},
+                  30);
     EXPECT_EQ(r.exit_code, 0) << r.Describe();
     int n = 0;
     for (char c : r.out) n += c == '\n';
@@ -236,10 +237,10 @@ TEST_F(E2EDaemonTest, HealsBacksOffAndLeavesForeignContainersAlone) {
 
   // A container with our labels at an index nobody asked for is removed.
   const std::string extra = app + ".web.9";
-  CommandResult run = RunDocker({"run", "-d", "--init", "--name", extra, "--label",
-                                 "com.dokku.app-name=" + app, "--label", "com.dokku.dyno=web.9",
-                                 "--label", "com.dokku.process-type=web", "--label",
-                                 "com.dokkud.store=" + StoreId(), image, "sleep", "1000"});
+  CommandResult run =
+      RunDocker({"run", "-d", "--init", "--name", extra, "--label", "com.dokku.app-name=" + app,
+                 "--label", "com.dokku.dyno=web.9", "--label", "com.dokku.process-type=web",
+                 "--label", "com.dokkud.store=" + StoreId(), image, "sleep", "1000"});
   // dokkud may act on the create event before `docker run` gets to start the container.
   EXPECT_TRUE(run.exit_code == 0 || Contains(run.err, "marked for removal") ||
               Contains(run.err, "No such container"))
@@ -303,10 +304,9 @@ TEST_F(E2EDaemonTest, WithoutDaemonOnceDetachAndSigterm) {
   EXPECT_TRUE(AppContainers(app).empty());
 
   const std::string docker_host = std::string("unix://") + testutil::kDockerSocket;
-  CommandResult once = testutil::RunCommand(
-      {DOKKUD_BIN, "--state-dir", state_dir(), "--proxy", "none", "--docker-host", docker_host,
-       "--once"},
-      {{"DOKKU_LIB_ROOT", state_dir()}}, "", 90);
+  CommandResult once = testutil::RunCommand({DOKKUD_BIN, "--state-dir", state_dir(), "--proxy",
+                                             "none", "--docker-host", docker_host, "--once"},
+                                            {{"DOKKU_LIB_ROOT", state_dir()}}, "", 90);
   ASSERT_EQ(once.exit_code, 0) << once.Describe();
   std::optional<DockerContainer> web1 = FindContainer(app, app + ".web.1");
   ASSERT_TRUE(web1.has_value()) << "dokkud --once did not apply the saved deploy\n"

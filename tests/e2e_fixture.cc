@@ -156,7 +156,8 @@ Status PrivateNginx::Start(bool lua) {
   std::filesystem::create_directories(p + "/tmp", ec);
   std::filesystem::create_directories(conf_dir(), ec);
   port_ = FreeLoopbackPort();
-  DOKKU_RETURN_IF_ERROR(testutil::WriteFile(p + "/nginx.conf", fmt::format(R"(daemon on;
+  DOKKU_RETURN_IF_ERROR(testutil::WriteFile(
+      p + "/nginx.conf", fmt::format(R"(daemon on;
 worker_processes 1;
 pid {0}/nginx.pid;
 error_log {0}/logs/error.log warn;
@@ -173,10 +174,9 @@ http {{
   include {2}/*.conf;
 }}
 )",
-                                                                            p, port_, conf_dir(),
-                                                                            lua ? LuaModuleLines() : "")));
-  CommandResult r = testutil::RunCommand({kNginx, "-p", p, "-c", p + "/nginx.conf", "-e",
-                                          p + "/logs/error.log"});
+                                     p, port_, conf_dir(), lua ? LuaModuleLines() : "")));
+  CommandResult r =
+      testutil::RunCommand({kNginx, "-p", p, "-c", p + "/nginx.conf", "-e", p + "/logs/error.log"});
   if (r.exit_code != 0) return Status::Internal("nginx did not start: " + r.Describe());
   started_ = true;
   int status = 0;
@@ -195,19 +195,16 @@ void PrivateNginx::Stop() {
   started_ = false;
   const std::string pid_text = testutil::ReadFileOr(prefix_.Join("nginx.pid"));
   const std::string p = prefix_.path();
-  testutil::RunCommand({kNginx, "-p", p, "-c", p + "/nginx.conf", "-e", p + "/logs/error.log",
-                        "-s", "stop"});
+  testutil::RunCommand(
+      {kNginx, "-p", p, "-c", p + "/nginx.conf", "-e", p + "/logs/error.log", "-s", "stop"});
   const pid_t pid = static_cast<pid_t>(std::atoi(pid_text.c_str()));
   if (pid > 0 && !testutil::WaitFor([&] { return kill(pid, 0) != 0; }, 10000)) kill(pid, SIGKILL);
 }
 
 std::vector<std::string> PrivateNginx::DaemonFlags() const {
-  return {"--proxy",          "nginx",
-          "--nginx-conf-dir", conf_dir(),
-          "--nginx-test-cmd", TestCommand(),
-          "--nginx-reload-cmd", ReloadCommand(),
-          "--proxy-listen",   address(),
-          "--nginx-control-socket", control_socket()};
+  return {"--proxy",          "nginx",       "--nginx-conf-dir",       conf_dir(),
+          "--nginx-test-cmd", TestCommand(), "--nginx-reload-cmd",     ReloadCommand(),
+          "--proxy-listen",   address(),     "--nginx-control-socket", control_socket()};
 }
 
 std::string PrivateNginx::TestCommand() const {
@@ -232,8 +229,8 @@ pid_t PrivateNginx::MasterPid() const {
 
 std::string PrivateNginx::WorkerPids() const {
   // A reload replaces the workers; the master stays.
-  std::string children = testutil::ReadFileOr(
-      fmt::format("/proc/{0}/task/{0}/children", MasterPid()));
+  std::string children =
+      testutil::ReadFileOr(fmt::format("/proc/{0}/task/{0}/children", MasterPid()));
   while (!children.empty() && children.back() == ' ') children.pop_back();
   return children;
 }
@@ -256,8 +253,8 @@ Status PrivateNginx::Kill() {
 
 Status PrivateNginx::StartAgain() {
   const std::string p = prefix_.path();
-  CommandResult r = testutil::RunCommand({kNginx, "-p", p, "-c", p + "/nginx.conf", "-e",
-                                          p + "/logs/error.log"});
+  CommandResult r =
+      testutil::RunCommand({kNginx, "-p", p, "-c", p + "/nginx.conf", "-e", p + "/logs/error.log"});
   if (r.exit_code != 0) return Status::Internal("nginx did not start: " + r.Describe());
   started_ = true;
   return Status::Ok();

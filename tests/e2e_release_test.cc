@@ -92,7 +92,8 @@ TEST_F(E2EReleaseTest, ProcfileTagsHistoryRollbackAndRebuild) {
   CommandResult tags;
   ASSERT_NO_FATAL_FAILURE(DokkuOk({"tags", app}, &tags));
   EXPECT_TRUE(Contains(tags.out, fmt::format("=====> Image tags for dokku/{}\n", app))) << tags.out;
-  EXPECT_TRUE(std::regex_search(tags.out, std::regex("\nREPOSITORY +TAG +IMAGE ID +CREATED +SIZE\n")))
+  EXPECT_TRUE(
+      std::regex_search(tags.out, std::regex("\nREPOSITORY +TAG +IMAGE ID +CREATED +SIZE\n")))
       << tags.out;
   const std::string v1_row = fmt::format("\ndokku/{} +v1copy +{} ", app, v1.substr(7, 12));
   EXPECT_TRUE(std::regex_search(tags.out, std::regex(v1_row))) << tags.out;
@@ -104,8 +105,8 @@ TEST_F(E2EReleaseTest, ProcfileTagsHistoryRollbackAndRebuild) {
   EXPECT_FALSE(Contains(tags.out, "v1copy")) << tags.out;
   CommandResult latest = Dokku({"tags:destroy", app, "latest"});
   EXPECT_EQ(latest.exit_code, 1);
-  EXPECT_TRUE(Contains(latest.err,
-                       fmt::format("You can't remove internal dokku tag (latest) for dokku/{}", app)))
+  EXPECT_TRUE(Contains(
+      latest.err, fmt::format("You can't remove internal dokku tag (latest) for dokku/{}", app)))
       << latest.Describe();
   EXPECT_EQ(ImageId("dokku/" + app + ":latest"), v1);
 
@@ -167,8 +168,9 @@ TEST_F(E2EReleaseTest, ProcfileTagsHistoryRollbackAndRebuild) {
 // Given an image with a DOKKU_SCALE file, the deploy runs its formation and ps:scale refuses.
 TEST_F(E2EReleaseTest, DokkuScaleFileSetsTheFormation) {
   const std::string app = CreateApp("scale");
-  BuildImage(app, "v1",
-             {{"Procfile", kProcfile}, {"DOKKU_SCALE", "web=2\nworker=1\n"}, {"index.html", "x\n"}});
+  BuildImage(
+      app, "v1",
+      {{"Procfile", kProcfile}, {"DOKKU_SCALE", "web=2\nworker=1\n"}, {"index.html", "x\n"}});
   ASSERT_FALSE(HasFailure());
   ASSERT_NO_FATAL_FAILURE(StartDaemon());
   ASSERT_NO_FATAL_FAILURE(DokkuOk({"tags:deploy", app, "v1"}));
@@ -185,8 +187,9 @@ TEST_F(E2EReleaseTest, DokkuScaleFileSetsTheFormation) {
 
   CommandResult refused = Dokku({"ps:scale", app, "web=3"});
   EXPECT_EQ(refused.exit_code, 1);
-  EXPECT_TRUE(Contains(
-      refused.err, fmt::format("App {} contains DOKKU_SCALE file and cannot be manually scaled", app)))
+  EXPECT_TRUE(
+      Contains(refused.err,
+               fmt::format("App {} contains DOKKU_SCALE file and cannot be manually scaled", app)))
       << refused.Describe();
   EXPECT_FALSE(FindContainer(app, app + ".web.3").has_value());
   CommandResult report = Dokku({"ps:report", app, "--ps-can-scale"});

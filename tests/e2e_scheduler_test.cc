@@ -48,7 +48,8 @@ class OneNodeSwarm {
 // Keeps a few requests in flight through nginx and counts answers that are not "hello".
 class Traffic {
  public:
-  Traffic(std::string address, std::string host) : address_(std::move(address)), host_(std::move(host)) {
+  Traffic(std::string address, std::string host)
+      : address_(std::move(address)), host_(std::move(host)) {
     for (int i = 0; i < 4; ++i) {
       threads_.emplace_back([this] {
         const int64_t deadline = NowMs() + 240'000;
@@ -92,7 +93,8 @@ class Traffic {
 std::vector<std::string> Services(const std::string& store) {
   std::vector<std::string> out;
   std::string names = Docker({"service", "ls", "--format", "{{.Name}}", "--filter",
-                              "label=com.dokkud.store=" + store}).out;
+                              "label=com.dokkud.store=" + store})
+                          .out;
   size_t start = 0;
   while (start < names.size()) {
     size_t nl = names.find('\n', start);
@@ -111,7 +113,8 @@ TEST_F(E2ESchedulerTest, SwitchesBetweenLocalAndSwarmWithoutDowntime) {
   ASSERT_OK(nginx.Start());
   StartDaemon(nginx.DaemonFlags());
   const std::string app = CreateApp("sched");
-  BuildImage(app, "v1", {{"index.html", "hello\n"}, {"Procfile", "web: httpd -f -p $PORT -h /app\n"}});
+  BuildImage(app, "v1",
+             {{"index.html", "hello\n"}, {"Procfile", "web: httpd -f -p $PORT -h /app\n"}});
   ASSERT_NO_FATAL_FAILURE(DokkuOk({"domains:set-global", "dokku.test"}));
   ASSERT_NO_FATAL_FAILURE(DokkuOk({"tags:deploy", app, "v1"}));
   const std::string host = app + ".dokku.test";
@@ -139,7 +142,8 @@ TEST_F(E2ESchedulerTest, SwitchesBetweenLocalAndSwarmWithoutDowntime) {
   ASSERT_NO_FATAL_FAILURE(DokkuOk({"scheduler:set", app, "selected", "docker-local"}));
   traffic.Stop();
   EXPECT_GT(traffic.total(), 20);
-  EXPECT_EQ(traffic.failed(), 0) << "of " << traffic.total() << " requests:\n" << traffic.first_failures();
+  EXPECT_EQ(traffic.failed(), 0) << "of " << traffic.total() << " requests:\n"
+                                 << traffic.first_failures();
   // The services drain for wait-to-retire (1 s here), then go.
   EXPECT_TRUE(testutil::WaitFor([&] { return Services(StoreId()).empty(); }, 15000, 200));
   EXPECT_EQ(LiveContainers(app).size(), 2u);

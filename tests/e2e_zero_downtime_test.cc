@@ -120,7 +120,8 @@ TEST_F(E2EZeroDowntimeTest, DeploysAndRestartsUnderLoadLoseNoRequest) {
 
   CommandResult first;
   ASSERT_NO_FATAL_FAILURE(DokkuOk({"tags:deploy", app, "v1"}, &first));
-  EXPECT_TRUE(Contains(first.out, "       CHECKS expected result: http://localhost/ => \"hello\" (web.1)"))
+  EXPECT_TRUE(
+      Contains(first.out, "       CHECKS expected result: http://localhost/ => \"hello\" (web.1)"))
       << first.out;
   EXPECT_TRUE(Contains(first.out, "       All checks successful (web.1)")) << first.out;
   EXPECT_TRUE(Contains(first.out, fmt::format("       http://{}:{}\n", host, nginx.port())))
@@ -134,8 +135,9 @@ TEST_F(E2EZeroDowntimeTest, DeploysAndRestartsUnderLoadLoseNoRequest) {
   const int64_t t0 = NowMs();
   ASSERT_NO_FATAL_FAILURE(DokkuOk({"tags:deploy", app, "v2"}));
   const int64_t deploy_ms = NowMs() - t0;
-  std::cout << fmt::format("MEASURE deploy_wall_ms={} configured_wait_ms={} deploy_overhead_ms={}\n",
-                           deploy_ms, kChecksWaitMs, deploy_ms - kChecksWaitMs);
+  std::cout << fmt::format(
+      "MEASURE deploy_wall_ms={} configured_wait_ms={} deploy_overhead_ms={}\n", deploy_ms,
+      kChecksWaitMs, deploy_ms - kChecksWaitMs);
   EXPECT_TRUE(Serves(nginx, host, "hello v2\n"));
 
   // The issue asks for 10 deploys and 5 restarts; 4 deploys, 2 restarts and one failing release
@@ -164,9 +166,10 @@ TEST_F(E2EZeroDowntimeTest, DeploysAndRestartsUnderLoadLoseNoRequest) {
   std::cout << fmt::format("traffic: {} requests, v1 {}, v2 {}\n", traffic.total(),
                            traffic.count("hello v1\n"), traffic.count("hello v2\n"));
   keepalive.Stop();
-  std::cout << fmt::format("keep-alive traffic: {} requests ({} on reused connections), v1 {}, v2 {}\n",
-                           keepalive.total(), keepalive.reused(), keepalive.count("hello v1\n"),
-                           keepalive.count("hello v2\n"));
+  std::cout << fmt::format(
+      "keep-alive traffic: {} requests ({} on reused connections), v1 {}, v2 {}\n",
+      keepalive.total(), keepalive.reused(), keepalive.count("hello v1\n"),
+      keepalive.count("hello v2\n"));
   EXPECT_GT(keepalive.reused(), 100);
   EXPECT_EQ(keepalive.failed(), 0) << keepalive.Problems();
   EXPECT_EQ(keepalive.bad_content(), 0) << keepalive.Problems();
@@ -220,7 +223,8 @@ TEST_F(E2EZeroDowntimeTest, RetirementSurvivesSigkilledDaemon) {
   ASSERT_NO_FATAL_FAILURE(DokkuOk({"tags:deploy", app, "v2"}, &deploy));
   const int64_t cutover = NowMs();  // retire_at is at most this + 4 s
   daemon().Kill9();
-  EXPECT_TRUE(Contains(deploy.out, "-----> Shutting down old containers in 4 seconds")) << deploy.out;
+  EXPECT_TRUE(Contains(deploy.out, "-----> Shutting down old containers in 4 seconds"))
+      << deploy.out;
   const std::optional<DockerContainer> new_web = FindContainer(app, app + ".web.1");
   ASSERT_TRUE(new_web.has_value());
   EXPECT_NE(new_web->id, old_web->id);
@@ -237,7 +241,8 @@ TEST_F(E2EZeroDowntimeTest, RetirementSurvivesSigkilledDaemon) {
   std::this_thread::sleep_for(std::chrono::milliseconds(cutover + 2000 - NowMs()));
   EXPECT_TRUE(old_exists()) << "retired before its time";
   // Not never: gone soon after retire_at.
-  EXPECT_TRUE(WaitFor([&] { return !old_exists(); }, static_cast<int>(cutover + 4000 + 3000 - NowMs())))
+  EXPECT_TRUE(
+      WaitFor([&] { return !old_exists(); }, static_cast<int>(cutover + 4000 + 3000 - NowMs())))
       << "the retiring container outlived a dokkud restart";
   const std::vector<DockerContainer> left = AppContainers(app);
   ASSERT_EQ(left.size(), 1u);

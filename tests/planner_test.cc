@@ -8,7 +8,8 @@ namespace {
 
 ActualContainer Live(const std::string& id, const std::string& proc, int n, const std::string& hash,
                      const std::string& state = "running") {
-  return {id, "app." + proc + "." + std::to_string(n), proc, n, ContainerRole::kLive, state, hash, false};
+  return {id,   "app." + proc + "." + std::to_string(n), proc, n, ContainerRole::kLive, state, hash,
+          false};
 }
 
 ActualContainer WithRole(ActualContainer c, ContainerRole role, bool registered = false) {
@@ -85,7 +86,11 @@ const PlanCase kCases[] = {
     {"StoppedByHandIsStartedAgain",
      Want({{"web", 1, "h1", ChecksMode::kEnabled}}),
      {Live("a", "web", 1, "h1", "exited")},
-     [] { Plan p; p.start = {"a"}; return p; }()},
+     [] {
+       Plan p;
+       p.start = {"a"};
+       return p;
+     }()},
     {"RestartingIsLeftToDocker",
      Want({{"web", 1, "h1", ChecksMode::kEnabled}}),
      {Live("a", "web", 1, "h1", "restarting")},
@@ -93,7 +98,11 @@ const PlanCase kCases[] = {
     {"PsStopStopsRunningAndCreatesNothing",
      Want({{"web", 2, "h1", ChecksMode::kEnabled}}, /*running=*/false),
      {Live("a", "web", 1, "h1"), Live("b", "web", 2, "h1", "exited")},
-     [] { Plan p; p.stop = {"a"}; return p; }()},
+     [] {
+       Plan p;
+       p.stop = {"a"};
+       return p;
+     }()},
     {"StoppedAppIsNotReplacedEvenWithNewSpec",
      Want({{"web", 1, "h2", ChecksMode::kEnabled}}, /*running=*/false),
      {Live("a", "web", 1, "h1", "exited")},
@@ -101,16 +110,32 @@ const PlanCase kCases[] = {
     {"LeftoverUpcomingIsRemoved",
      Want({{"web", 1, "h1", ChecksMode::kEnabled}}),
      {Live("a", "web", 1, "h1"), WithRole(Live("u", "web", 1, "h2"), ContainerRole::kUpcoming)},
-     [] { Plan p; p.remove = {"u"}; return p; }()},
+     [] {
+       Plan p;
+       p.remove = {"u"};
+       return p;
+     }()},
     {"UnregisteredRetiringIsRegistered",
      Want({{"web", 1, "h1", ChecksMode::kEnabled}}),
      {Live("a", "web", 1, "h1"), WithRole(Live("r", "web", 1, "h0"), ContainerRole::kRetiring),
       WithRole(Live("s", "web", 1, "h0"), ContainerRole::kRetiring, /*registered=*/true)},
-     [] { Plan p; p.register_retiring = {"r"}; return p; }()},
+     [] {
+       Plan p;
+       p.register_retiring = {"r"};
+       return p;
+     }()},
     {"UndeployedAppOwnsNothing",
-     [] { DesiredApp d; d.deployed = false; return d; }(),
+     [] {
+       DesiredApp d;
+       d.deployed = false;
+       return d;
+     }(),
      {Live("a", "web", 1, "h1"), Live("b", "worker", 1, "w1")},
-     [] { Plan p; p.remove = {"a", "b"}; return p; }()},
+     [] {
+       Plan p;
+       p.remove = {"a", "b"};
+       return p;
+     }()},
     {"BlockedSpecIsNotRetried",
      [] {
        DesiredApp d = Want({{"web", 2, "bad", ChecksMode::kEnabled}});

@@ -47,11 +47,13 @@ class ReconcilerTest : public ::testing::Test {
     ReconcilerOptions options;
     options.store_id = "teststore";
     options.proxy_listen = "127.0.0.1:8080";
-    reconciler_ = std::make_unique<Reconciler>(&docker_, &proxy_, &prober_, &sleeper_, &clock_, options);
+    reconciler_ =
+        std::make_unique<Reconciler>(&docker_, &proxy_, &prober_, &sleeper_, &clock_, options);
     ASSERT_OK(store_->CreateApp("app"));
   }
 
-  std::string AddImage(const std::string& tag, const std::map<std::string, std::string>& files = {}) {
+  std::string AddImage(const std::string& tag,
+                       const std::map<std::string, std::string>& files = {}) {
     ImageInfo info;
     info.working_dir = "/app";
     info.cmd = {"/bin/sh", "-c", "httpd -f -p $PORT"};
@@ -163,7 +165,8 @@ TEST_F(ReconcilerTest, ProcfileTypesRunThroughTheImageShell) {
 }
 
 TEST_F(ReconcilerTest, DokkuScaleOverridesTheFormation) {
-  AddImage("v1", {{"/app/Procfile", "web: a\nworker: b\n"}, {"/app/DOKKU_SCALE", "web=2\nworker=1\n"}});
+  AddImage("v1",
+           {{"/app/Procfile", "web: a\nworker: b\n"}, {"/app/DOKKU_SCALE", "web=2\nworker=1\n"}});
   Deploy("v1");
   EXPECT_EQ(Running("app.web.").size(), 2u);
   EXPECT_EQ(Running("app.worker.").size(), 1u);
@@ -405,7 +408,8 @@ TEST_F(ReconcilerTest, DestroyRemovesTheAppsImageTags) {
   Deploy("v1");
   ASSERT_OK(store_->DestroyApp("app"));
   Pass();
-  for (const std::string& tag : docker_.ImageTags()) EXPECT_EQ(tag.rfind("dokku/app:", 0), std::string::npos) << tag;
+  for (const std::string& tag : docker_.ImageTags())
+    EXPECT_EQ(tag.rfind("dokku/app:", 0), std::string::npos) << tag;
 }
 
 }  // namespace

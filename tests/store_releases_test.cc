@@ -1,12 +1,11 @@
 // Store: releases, rollbacks, tag operations, requests, and the observed side written by dokkud
 // (containers, observed generation, retirements, images, events, change feed, heartbeat).
 #include <SQLiteCpp/SQLiteCpp.h>
+#include <fmt/format.h>
 #include <gtest/gtest.h>
 
 #include <string>
 #include <vector>
-
-#include <fmt/format.h>
 
 #include "store/store.h"
 #include "tests/testutil.h"
