@@ -19,6 +19,7 @@
 #include <sstream>
 #include <thread>
 
+#include "controller/nginx_dynamic.h"
 #include "store/store.h"
 #include "tests/e2e_fixture.h"
 
@@ -522,6 +523,7 @@ std::vector<std::string> ChaosTest::NginxViolations(const std::map<std::string, 
     files.insert(entry.path().filename().string());
   }
   for (const std::string& f : files) {
+    if (f == kNginxControlConfName) continue;  // the dynamic upstreams' shared file, no app's
     const std::string app = f.size() > 5 ? f.substr(0, f.size() - 5) : f;
     if (f.size() <= 5 || f.substr(f.size() - 5) != ".conf") {
       v.push_back("stray file in the nginx conf dir: " + f);
@@ -544,8 +546,18 @@ std::vector<std::string> ChaosTest::NginxViolations(const std::map<std::string, 
     }
     const std::string conf = testutil::ReadFileOr(nginx_.conf_dir() + "/" + file);
     std::multiset<std::string> servers, ips;
-    for (const std::string& line : Lines(conf)) {
-      if (line.rfind("  server ", 0) == 0) servers.insert(line.substr(9));
+    // With dynamic upstreams the peers are the balancer line's list, which dokkud rewrites
+    // before every push (it is what nginx falls back to after a restart); otherwise the
+    // upstream's server lines.
+    int64_t generation = 0;
+    std::string peers;
+    if (ParseBalancerLine(conf, &generation, &peers)) {
+      std::istringstream words(peers);
+      for (std::string peer; words >> peer;) servers.insert(peer + ";");
+    } else {
+      for (const std::string& line : Lines(conf)) {
+        if (line.rfind("  server ", 0) == 0) servers.insert(line.substr(9));
+      }
     }
     for (const Box& b : boxes) {
       if (b.app == app && b.name.rfind(app + ".web.", 0) == 0 &&
