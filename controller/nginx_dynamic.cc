@@ -105,6 +105,16 @@ init_by_lua_block {
     leave(ngx.ctx)
   end
 
+  -- Stores one control-API value; 507 with the dict's reason when the zone is full.
+  local function put(key, value)
+    local ok, err = peer_dict:safe_set(key, value)
+    if not ok then
+      ngx.status = 507
+      return ngx.print(err)
+    end
+    return ngx.print("ok")
+  end
+
   function dokkud.control()
     local method = ngx.req.get_method()
     local uri = ngx.var.uri
@@ -124,12 +134,7 @@ init_by_lua_block {
         peer_dict:delete(app)
         return ngx.print("deleted")
       end
-      local ok, err = peer_dict:safe_set(app, body)
-      if not ok then
-        ngx.status = 507
-        return ngx.print(err)
-      end
-      return ngx.print("ok")
+      return put(app, body)
     end
     local peer = string.match(uri, "^/active/(%d+%.%d+%.%d+%.%d+:%d+)$")
     if peer ~= nil and method == "GET" then
@@ -140,12 +145,7 @@ init_by_lua_block {
     end
     if uri == "/fed" and method == "PUT" then
       ngx.req.read_body()
-      local ok, err = peer_dict:safe_set("/fed", ngx.req.get_body_data() or "")
-      if not ok then
-        ngx.status = 507
-        return ngx.print(err)
-      end
-      return ngx.print("ok")
+      return put("/fed", ngx.req.get_body_data() or "")
     end
     return ngx.exit(404)
   end

@@ -29,14 +29,17 @@ std::string LockHolder(const TempDir& dir) {
   return pid;
 }
 
+// Waits until the lock file names `daemon` as its holder.
+bool HolderBecomes(const TempDir& dir, const DaemonProcess& daemon) {
+  return testutil::WaitFor([&] { return LockHolder(dir) == std::to_string(daemon.pid()); }, 10000);
+}
+
 TEST(DaemonLockTest, SecondDaemonOnTheSameStateDirRefusesAtOnce) {
   TempDir dir;
   const std::string state = dir.Join("state");
   DaemonProcess first(state, NoDockerArgs(dir));
   ASSERT_OK(first.Start());
-  ASSERT_TRUE(
-      testutil::WaitFor([&] { return LockHolder(dir) == std::to_string(first.pid()); }, 10000))
-      << first.Log();
+  ASSERT_TRUE(HolderBecomes(dir, first)) << first.Log();
 
   CommandResult second =
       testutil::RunCommand({DOKKUD_BIN, "--state-dir", state, "--proxy", "none", "--docker-host",
@@ -60,15 +63,12 @@ TEST(DaemonLockTest, SigkilledHolderDoesNotBlockItsSuccessor) {
   const std::string state = dir.Join("state");
   DaemonProcess first(state, NoDockerArgs(dir));
   ASSERT_OK(first.Start());
-  ASSERT_TRUE(
-      testutil::WaitFor([&] { return LockHolder(dir) == std::to_string(first.pid()); }, 10000));
+  ASSERT_TRUE(HolderBecomes(dir, first));
   first.Kill9();
 
   DaemonProcess next(state, NoDockerArgs(dir));
   ASSERT_OK(next.Start());
-  EXPECT_TRUE(
-      testutil::WaitFor([&] { return LockHolder(dir) == std::to_string(next.pid()); }, 10000))
-      << next.Log();
+  EXPECT_TRUE(HolderBecomes(dir, next)) << next.Log();
   EXPECT_TRUE(next.Running()) << next.Log();
   EXPECT_EQ(next.Stop(), 0);
 }

@@ -43,32 +43,6 @@ int FreeLoopbackPort() {
   return ntohs(addr.sin_port);
 }
 
-// A foreground child process, terminated and reaped when destroyed.
-class Background {
- public:
-  explicit Background(const std::vector<std::string>& argv) {
-    std::vector<char*> args;
-    for (const std::string& a : argv) args.push_back(const_cast<char*>(a.c_str()));
-    args.push_back(nullptr);
-    posix_spawn_file_actions_t actions;
-    posix_spawn_file_actions_init(&actions);
-    posix_spawn_file_actions_addopen(&actions, 1, "/dev/null", O_WRONLY, 0);
-    posix_spawn_file_actions_addopen(&actions, 2, "/dev/null", O_WRONLY, 0);
-    if (posix_spawn(&pid_, args[0], &actions, nullptr, args.data(), environ) != 0) pid_ = -1;
-    posix_spawn_file_actions_destroy(&actions);
-  }
-  ~Background() {
-    if (pid_ <= 0) return;
-    kill(pid_, SIGTERM);
-    int status;
-    waitpid(pid_, &status, 0);
-  }
-  bool started() const { return pid_ > 0; }
-
- private:
-  pid_t pid_ = -1;
-};
-
 class NginxIntegrationTest : public ::testing::Test {
  protected:
   void SetUp() override {
@@ -121,12 +95,13 @@ http {{
   }
 
   // An upstream serving index.txt = `content` on a free loopback port.
-  std::unique_ptr<Background> StartUpstream(const std::string& content, int* port) {
+  std::unique_ptr<testutil::BackgroundProcess> StartUpstream(const std::string& content,
+                                                             int* port) {
     const std::string root = prefix_.path() + "/www-" + content.substr(content.size() - 3);
     std::filesystem::create_directories(root);
     EXPECT_OK(WriteFile(root + "/index.txt", content));
     *port = FreeLoopbackPort();
-    auto server = std::make_unique<Background>(std::vector<std::string>{
+    auto server = std::make_unique<testutil::BackgroundProcess>(std::vector<std::string>{
         "/bin/busybox", "httpd", "-f", "-p", fmt::format("127.0.0.1:{}", *port), "-h", root});
     EXPECT_TRUE(server->started());
     const int p = *port;

@@ -172,6 +172,20 @@ class DaemonProcess {
   pid_t pid_ = -1;
 };
 
+// A foreground child (argv[0] is a path, no PATH lookup) with stdout and stderr on /dev/null,
+// SIGTERMed and reaped when destroyed. started() is false when it could not be spawned.
+class BackgroundProcess {
+ public:
+  explicit BackgroundProcess(const std::vector<std::string>& argv);
+  ~BackgroundProcess();
+  BackgroundProcess(const BackgroundProcess&) = delete;
+  BackgroundProcess& operator=(const BackgroundProcess&) = delete;
+  bool started() const { return pid_ > 0; }
+
+ private:
+  pid_t pid_ = -1;
+};
+
 // True if dockerd answers GET /_ping on /var/run/docker.sock. Only for clearer failure messages:
 // tests needing Docker fail (never skip) when it is absent.
 bool DockerAvailable();
