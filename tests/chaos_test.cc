@@ -19,7 +19,7 @@
 #include <sstream>
 #include <thread>
 
-#include "controller/nginx_dynamic.h"
+#include "controller/proxy/nginx_dynamic.h"
 #include "store/store.h"
 #include "tests/e2e_fixture.h"
 

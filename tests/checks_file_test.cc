@@ -1,5 +1,5 @@
 // CHECKS parsing with Dokku's legacy semantics (spec §6.4).
-#include "controller/checks_file.h"
+#include "controller/model/checks_file.h"
 
 #include <gtest/gtest.h>
 

@@ -1,6 +1,6 @@
 // The checks runner: Dokku's exact progress lines, the number and length of waits, and the
 // pass/fail decision, with a scripted prober, a fake sleeper and FakeDocker.
-#include "controller/checks_runner.h"
+#include "controller/checks/checks_runner.h"
 
 #include <arpa/inet.h>
 #include <gtest/gtest.h>

@@ -9,7 +9,7 @@
 
 #include <string>
 
-#include "controller/state_lock.h"
+#include "controller/daemon/state_lock.h"
 #include "tests/testutil.h"
 
 namespace dokku {

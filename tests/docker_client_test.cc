@@ -1,6 +1,6 @@
 // DockerClient against a scripted HttpTransport: the exact requests it sends and how it reads
 // Docker's answers (bodies as recorded from dockerd 20.10 / API 1.41).
-#include "controller/docker_client.h"
+#include "controller/docker/docker_client.h"
 
 #include <gtest/gtest.h>
 

@@ -1,12 +1,12 @@
 // The pure pieces under DockerClient: decoders on hostile input, restart policies, escaping,
 // times, log demultiplexing, line reassembly, DOCKER_HOST parsing and the curl transport's
 // failure mode.
-#include "controller/docker_codec.h"
+#include "controller/docker/docker_codec.h"
 
 #include <gtest/gtest.h>
 
-#include "controller/docker_wire.h"
-#include "controller/http_transport.h"
+#include "controller/docker/docker_wire.h"
+#include "controller/http/http_transport.h"
 #include "tests/testutil.h"
 
 namespace dokku {

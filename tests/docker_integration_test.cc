@@ -11,9 +11,9 @@
 #include <mutex>
 #include <thread>
 
-#include "controller/docker_client.h"
-#include "controller/http_transport.h"
-#include "controller/tar_reader.h"
+#include "controller/docker/docker_client.h"
+#include "controller/http/http_transport.h"
+#include "controller/model/tar_reader.h"
 #include "store/clock.h"
 #include "tests/testutil.h"
 

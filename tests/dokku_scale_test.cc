@@ -1,5 +1,5 @@
 // DOKKU_SCALE parsing and its check against the Procfile.
-#include "controller/dokku_scale.h"
+#include "controller/model/dokku_scale.h"
 
 #include <gtest/gtest.h>
 

@@ -13,8 +13,8 @@
 #include <algorithm>
 #include <sstream>
 
-#include "controller/http_transport.h"
-#include "controller/swarm_scheduler.h"
+#include "controller/http/http_transport.h"
+#include "controller/scheduler/swarm/swarm_scheduler.h"
 #include "tests/testutil.h"
 
 namespace dokku {

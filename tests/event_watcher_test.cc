@@ -1,7 +1,7 @@
 // EventWatcher over FakeDocker and a FakeClock: filtering, reconnect with since= and dedup,
 // exponential backoff, prompt Stop(). No sleeps: the test waits on condition variables and
 // moves the clock when the watcher reports a backoff.
-#include "controller/event_watcher.h"
+#include "controller/docker/event_watcher.h"
 
 #include <gtest/gtest.h>
 

@@ -6,7 +6,7 @@
 #include <mutex>
 #include <vector>
 
-#include "controller/checks_runner.h"
+#include "controller/checks/checks_runner.h"
 #include "store/clock.h"
 
 namespace dokku {

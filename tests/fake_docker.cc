@@ -6,7 +6,7 @@
 #include <cctype>
 #include <ctime>
 
-#include "controller/docker_codec.h"
+#include "controller/docker/docker_codec.h"
 
 namespace dokku {
 namespace {

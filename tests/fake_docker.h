@@ -14,8 +14,8 @@
 #include <string_view>
 #include <vector>
 
-#include "controller/docker_api.h"
-#include "controller/tar_reader.h"
+#include "controller/docker/docker_api.h"
+#include "controller/model/tar_reader.h"
 #include "store/clock.h"
 
 namespace dokku {

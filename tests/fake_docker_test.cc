@@ -6,7 +6,7 @@
 
 #include <thread>
 
-#include "controller/tar_reader.h"
+#include "controller/model/tar_reader.h"
 #include "tests/testutil.h"
 
 namespace dokku {

@@ -12,7 +12,7 @@
 #include <string>
 #include <vector>
 
-#include "controller/swarm_api.h"
+#include "controller/scheduler/swarm/swarm_api.h"
 #include "store/clock.h"
 #include "store/status.h"
 

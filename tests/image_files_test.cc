@@ -1,11 +1,11 @@
 // ReadAppFiles against FakeDocker: where files are looked up, symlinks, limits, and that the
 // probe container is labelled as a probe and always removed.
-#include "controller/image_files.h"
+#include "controller/docker/image_files.h"
 
 #include <gtest/gtest.h>
 
-#include "controller/docker_client.h"
-#include "controller/http_transport.h"
+#include "controller/docker/docker_client.h"
+#include "controller/http/http_transport.h"
 #include "tests/fake_docker.h"
 #include "tests/testutil.h"
 

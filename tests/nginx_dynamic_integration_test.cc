@@ -18,8 +18,8 @@
 #include <string>
 #include <thread>
 
-#include "controller/command_runner.h"
-#include "controller/nginx_proxy.h"
+#include "controller/env/command_runner.h"
+#include "controller/proxy/nginx_proxy.h"
 #include "tests/e2e_fixture.h"
 #include "tests/keepalive_client.h"
 #include "tests/testutil.h"

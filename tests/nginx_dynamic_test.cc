@@ -2,7 +2,7 @@
 // control file and the fallback when nginx refuses it, peer changes without reloads, reloads
 // for server-block changes, a failed push made good by a reload (and undone when that fails
 // too), re-feeding a restarted nginx, and the lua/config pieces.
-#include "controller/nginx_dynamic.h"
+#include "controller/proxy/nginx_dynamic.h"
 
 #include <fmt/format.h>
 #include <gtest/gtest.h>
@@ -12,7 +12,7 @@
 #include <functional>
 #include <map>
 
-#include "controller/nginx_proxy.h"
+#include "controller/proxy/nginx_proxy.h"
 #include "tests/testutil.h"
 
 namespace dokku {

@@ -16,8 +16,8 @@
 #include <memory>
 #include <string>
 
-#include "controller/checks_runner.h"
-#include "controller/nginx_proxy.h"
+#include "controller/checks/checks_runner.h"
+#include "controller/proxy/nginx_proxy.h"
 #include "tests/testutil.h"
 
 extern char** environ;

@@ -1,6 +1,6 @@
 // NginxProxy with a fake command runner: the rendered file, idempotence, atomic replacement,
 // restoring the previous file when the nginx test fails, and refusal of every injection attempt.
-#include "controller/nginx_proxy.h"
+#include "controller/proxy/nginx_proxy.h"
 
 #include <gtest/gtest.h>
 

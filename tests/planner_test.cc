@@ -1,5 +1,5 @@
 // Plan(desired, actual): table-driven, no fakes.
-#include "controller/planner.h"
+#include "controller/model/planner.h"
 
 #include <gtest/gtest.h>
 

@@ -1,5 +1,5 @@
 // Procfile parsing: Dokku's rules and the error messages that name the offending line.
-#include "controller/procfile.h"
+#include "controller/model/procfile.h"
 
 #include <gtest/gtest.h>
 

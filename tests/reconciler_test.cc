@@ -1,5 +1,5 @@
 // Reconciler passes against FakeDocker, an in-memory store, fake checks and a recording proxy.
-#include "controller/reconciler.h"
+#include "controller/reconciler/reconciler.h"
 
 #include <gmock/gmock.h>
 #include <gtest/gtest.h>

@@ -5,7 +5,7 @@
 #include <deque>
 #include <nlohmann/json.hpp>
 
-#include "controller/swarm_api.h"
+#include "controller/scheduler/swarm/swarm_api.h"
 #include "tests/testutil.h"
 
 namespace dokku {

@@ -1,13 +1,13 @@
 // SwarmScheduler and the service-spec mapping against FakeSwarm: what each dokku command turns
 // into on Swarm (create, scale, restart, stop/start, removal), idempotence, waiting, failures.
-#include "controller/swarm_scheduler.h"
+#include "controller/scheduler/swarm/swarm_scheduler.h"
 
 #include <gmock/gmock.h>
 #include <gtest/gtest.h>
 
 #include <functional>
 
-#include "controller/naming.h"
+#include "controller/model/naming.h"
 #include "tests/fake_swarm.h"
 #include "tests/testutil.h"
 

@@ -1,6 +1,6 @@
 // ReadTar/MakeTar: the archives Docker's archive endpoint returns, GNU and PAX extensions, and
 // malformed input (truncation, checksums, sizes).
-#include "controller/tar_reader.h"
+#include "controller/model/tar_reader.h"
 
 #include <fmt/format.h>
 #include <gtest/gtest.h>

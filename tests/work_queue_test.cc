@@ -1,5 +1,5 @@
 // WorkQueue: dedup, one key in flight, delays and backoff on a FakeClock.
-#include "controller/work_queue.h"
+#include "controller/reconciler/work_queue.h"
 
 #include <gtest/gtest.h>
 

@@ -18,8 +18,8 @@
 #include <string>
 #include <vector>
 
-#include "controller/log.h"
-#include "controller/reconciler.h"
+#include "controller/env/log.h"
+#include "controller/reconciler/reconciler.h"
 #include "store/store.h"
 #include "tests/fake_checks.h"
 #include "tests/fake_docker.h"

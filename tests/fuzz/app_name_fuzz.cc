@@ -1,12 +1,12 @@
 // libFuzzer target for app names and the names derived from them: the validators
-// (store/validation.h) and container naming (controller/naming.h). An accepted app name must be
-// safe as a container name, a file name and an nginx token, and the names dokkud derives from it
+// (store/validation.h) and container naming (controller/model/naming.h). An accepted app name must
+// be safe as a container name, a file name and an nginx token, and the names dokkud derives from it
 // must read back with the role they were made for.
 #include <cstddef>
 #include <cstdint>
 #include <string>
 
-#include "controller/naming.h"
+#include "controller/model/naming.h"
 #include "store/validation.h"
 
 namespace {

@@ -1,6 +1,6 @@
-// libFuzzer target for decoding what the Docker Engine sends (controller/docker_codec.h and the
-// wire helpers of controller/docker_wire.h): no input may crash, throw or hang a decoder, and the
-// encoders must always produce JSON that parses back to what they were given.
+// libFuzzer target for decoding what the Docker Engine sends (controller/docker/docker_codec.h and
+// the wire helpers of controller/docker/docker_wire.h): no input may crash, throw or hang a
+// decoder, and the encoders must always produce JSON that parses back to what they were given.
 #include <cstddef>
 #include <cstdint>
 #include <nlohmann/json.hpp>
@@ -8,8 +8,8 @@
 #include <string_view>
 #include <vector>
 
-#include "controller/docker_codec.h"
-#include "controller/docker_wire.h"
+#include "controller/docker/docker_codec.h"
+#include "controller/docker/docker_wire.h"
 
 namespace {
 

@@ -4,7 +4,7 @@
 #include <set>
 #include <string_view>
 
-#include "controller/procfile.h"
+#include "controller/model/procfile.h"
 
 extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   const std::string_view text(reinterpret_cast<const char*>(data), size);

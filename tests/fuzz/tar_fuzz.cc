@@ -4,7 +4,7 @@
 #include <cstdint>
 #include <string_view>
 
-#include "controller/tar_reader.h"
+#include "controller/model/tar_reader.h"
 
 namespace {
 

@@ -1,0 +1,34 @@
+// Reads an app's Procfile, CHECKS and DOKKU_SCALE out of an image through a never-started
+// "probe" container (labels com.dokku.role=probe, com.dokku.probe-for=<app>), which is always
+// removed again, also on error.
+#pragma once
+
+#include <optional>
+#include <string>
+#include <string_view>
+
+#include "controller/docker/docker_api.h"
+#include "store/status.h"
+
+namespace dokku {
+
+struct AppFiles {
+  std::optional<std::string> procfile;
+  std::optional<std::string> checks;
+  std::optional<std::string> dokku_scale;
+};
+
+// Files are looked up under `working_dir` (the image's WorkingDir; "" means "/"); the Procfile
+// at `procfile_path` relative to it ("" means "Procfile"; ".." segments are InvalidArgument). A
+// symlink is followed once (relative to its directory; absolute targets stay inside the image).
+// A missing file is nullopt. Errors: a file over 64 KiB, not a regular file, or a symlink to a
+// symlink (InvalidArgument); Docker errors as DockerApi reports them. `probe_name` is the probe
+// container's name; if it is taken by a leftover probe, that one is removed first.
+StatusOr<AppFiles> ReadAppFiles(DockerApi* docker, const std::string& image_id,
+                                const std::string& working_dir, const std::string& procfile_path,
+                                const std::string& probe_name, const std::string& app = "");
+
+// Lexically normalises an absolute path: collapses "//", "." and ".." (never above "/").
+std::string NormalizeImagePath(std::string_view path);
+
+}  // namespace dokku

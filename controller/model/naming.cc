@@ -1,0 +1,73 @@
+#include "controller/model/naming.h"
+
+#include <fmt/format.h>
+
+#include <charconv>
+
+namespace dokku {
+
+std::string LiveName(const std::string& app, const std::string& proctype, int index) {
+  return fmt::format("{}.{}.{}", app, proctype, index);
+}
+
+std::string UpcomingName(const std::string& app, const std::string& proctype, int index,
+                         const std::string& suffix) {
+  return fmt::format("{}.upcoming-{}", LiveName(app, proctype, index), suffix);
+}
+
+std::string RetiringName(const std::string& app, const std::string& proctype, int index,
+                         int64_t unix_seconds) {
+  return fmt::format("{}.{}", LiveName(app, proctype, index), unix_seconds);
+}
+
+ContainerRole RoleFromName(const std::string& name, const std::string& app,
+                           const std::string& proctype, int index) {
+  const std::string live = LiveName(app, proctype, index);
+  if (name == live) return ContainerRole::kLive;
+  if (name.size() <= live.size() + 1 || name.compare(0, live.size(), live) != 0 ||
+      name[live.size()] != '.') {
+    return ContainerRole::kOther;
+  }
+  const std::string rest = name.substr(live.size() + 1);
+  if (rest.rfind("upcoming-", 0) == 0) return ContainerRole::kUpcoming;
+  for (char c : rest) {
+    if (c < '0' || c > '9') return ContainerRole::kOther;
+  }
+  return ContainerRole::kRetiring;
+}
+
+const char* RoleName(ContainerRole role) {
+  switch (role) {
+    case ContainerRole::kLive:
+      return "live";
+    case ContainerRole::kUpcoming:
+      return "upcoming";
+    case ContainerRole::kRetiring:
+      return "retiring";
+    case ContainerRole::kOther:
+      return "other";
+  }
+  return "other";
+}
+
+bool ParseDyno(const std::string& dyno, std::string* proctype, int* index) {
+  size_t dot = dyno.rfind('.');
+  if (dot == std::string::npos || dot == 0 || dot + 1 >= dyno.size()) return false;
+  int n = 0;
+  auto [ptr, ec] = std::from_chars(dyno.data() + dot + 1, dyno.data() + dyno.size(), n);
+  if (ec != std::errc() || ptr != dyno.data() + dyno.size() || n < 1) return false;
+  *proctype = dyno.substr(0, dot);
+  *index = n;
+  return true;
+}
+
+std::string StableHash(const std::string& data) {
+  uint64_t h = 0xcbf29ce484222325ULL;
+  for (unsigned char c : data) {
+    h ^= c;
+    h *= 1099511628211ULL;
+  }
+  return fmt::format("{:016x}", h);
+}
+
+}  // namespace dokku

@@ -1,0 +1,222 @@
+// Reconciler: what an app should run, from its release, formation and properties.
+#include <fmt/format.h>
+
+#include <algorithm>
+#include <charconv>
+
+#include "controller/env/log.h"
+#include "controller/model/dokku_scale.h"
+#include "controller/reconciler/reconciler_pass.h"
+
+namespace dokku {
+
+namespace {
+
+int ToInt(const std::string& s, int fallback) {
+  int v = fallback;
+  auto [ptr, ec] = std::from_chars(s.data(), s.data() + s.size(), v);
+  return ec == std::errc() && ptr == s.data() + s.size() ? v : fallback;
+}
+
+std::vector<std::string> SplitCommas(const std::string& s) {
+  std::vector<std::string> out;
+  size_t start = 0;
+  while (start < s.size()) {
+    size_t comma = s.find(',', start);
+    if (comma == std::string::npos) comma = s.size();
+    if (comma > start) out.push_back(s.substr(start, comma - start));
+    start = comma + 1;
+  }
+  return out;
+}
+
+bool Listed(const std::vector<std::string>& list, const std::string& proctype) {
+  return std::find(list.begin(), list.end(), "_all_") != list.end() ||
+         std::find(list.begin(), list.end(), proctype) != list.end();
+}
+
+}  // namespace
+
+static Status LoadProperties(Store* store, Reconciler::Pass& pass) {
+  auto get = [&](const char* plugin, const std::string& app, const char* key,
+                 const char* fallback) -> StatusOr<std::string> {
+    return app == kGlobal ? store->GetProperty(plugin, kGlobal, key)
+                          : store->ComputedProperty(plugin, app, key, fallback);
+  };
+  StatusOr<std::string> policy = get("ps", pass.app, "restart-policy", "on-failure:10");
+  StatusOr<std::string> stop = get("ps", pass.app, "stop-timeout-seconds", "30");
+  StatusOr<std::string> retire = get("checks", pass.app, "wait-to-retire", "60");
+  StatusOr<std::string> wait = get("checks", kGlobal, "default-wait", "10");
+  StatusOr<std::string> domain = get("domains", kGlobal, "vhost", "");
+  StatusOr<std::string> scheduler = get("scheduler", pass.app, "selected", "docker-local");
+  StatusOr<std::string> disabled = store->GetProperty("checks", pass.app, "disabled");
+  StatusOr<std::string> skipped = store->GetProperty("checks", pass.app, "skipped");
+  for (const auto* s : {&policy, &stop, &retire, &wait, &domain, &scheduler, &disabled, &skipped}) {
+    if (!s->ok()) return s->status();
+  }
+  pass.restart_policy = *policy;
+  pass.stop_timeout = ToInt(*stop, 30);
+  pass.wait_to_retire = ToInt(*retire, 60);
+  pass.default_wait = wait->empty() ? 10 : ToInt(*wait, 10);
+  pass.domain = *domain;
+  pass.scheduler = *scheduler;
+  pass.checks_disabled = SplitCommas(*disabled);
+  pass.checks_skipped = SplitCommas(*skipped);
+  return Status::Ok();
+}
+
+// Picks the release to run: the desired one once prepared, else the live one.
+static StatusOr<std::optional<Release>> ReleaseToRun(Store* store, const App& row) {
+  for (const auto& id : {row.desired_release, row.current_release}) {
+    if (!id) continue;
+    StatusOr<Release> r = store->GetRelease(*id);
+    if (!r.ok()) return r.status();
+    if (r->status == "prepared" || r->status == "rolling" || r->status == "live") {
+      return std::optional<Release>(*r);
+    }
+  }
+  return std::optional<Release>();
+}
+
+Status Reconciler::BuildDesired(Pass& pass) {
+  DOKKU_RETURN_IF_ERROR(LoadProperties(pass.store, pass));
+  StatusOr<std::optional<Release>> release = ReleaseToRun(pass.store, pass.row);
+  if (!release.ok()) return release.status();
+  pass.release = *release;
+  pass.release_rollout = pass.release && pass.release->id != pass.row.current_release;
+  StatusOr<std::vector<FormationEntry>> formation = pass.store->GetFormation(pass.app);
+  if (!formation.ok()) return formation.status();
+  pass.formation = *formation;
+
+  DesiredApp& d = pass.desired;
+  d.running = pass.row.desired_running;
+  d.deployed = pass.release.has_value();
+  {
+    std::lock_guard<std::mutex> lock(mu_);
+    auto it = blocked_.find(pass.app);
+    if (it != blocked_.end() && it->second.first == pass.generation)
+      d.blocked_hashes = it->second.second;
+  }
+  if (!d.deployed) return Status::Ok();
+
+  const Release& r = *pass.release;
+  if (r.procfile) {
+    StatusOr<std::vector<ProcfileEntry>> parsed = ParseProcfile(*r.procfile);
+    if (parsed.ok()) pass.procfile = *parsed;
+  }
+  if (r.checks) {
+    StatusOr<ChecksFile> parsed = ParseChecksFile(*r.checks);
+    if (parsed.ok()) pass.checks = *parsed;
+  }
+  std::map<std::string, int> quantities;
+  std::map<std::string, int64_t> restart_generations;
+  for (const FormationEntry& f : pass.formation) {
+    quantities[f.proctype] = f.held_quantity ? *f.held_quantity : f.quantity;
+    restart_generations[f.proctype] = f.restart_generation;
+  }
+  if (r.dokku_scale) {
+    // The image's DOKKU_SCALE overrides every local setting (the seed).
+    StatusOr<ScaleEntries> scale = ParseDokkuScale(*r.dokku_scale);
+    if (scale.ok()) {
+      for (auto& [proc, q] : quantities) q = 0;
+      for (const auto& [proc, q] : *scale) quantities[proc] = q;
+    }
+  }
+  for (const auto& [proctype, quantity] : quantities) {
+    DesiredProc p;
+    p.proctype = proctype;
+    p.quantity = quantity;
+    if (pass.procfile) {
+      bool known = std::any_of(pass.procfile->begin(), pass.procfile->end(),
+                               [&](const ProcfileEntry& e) { return e.type == proctype; });
+      if (!known) {
+        if (quantity > 0 && pass.release_rollout) {
+          pass.emit(kWarn, fmt::format("Skipping {} as it is missing from the current Procfile",
+                                       proctype));
+        }
+        p.quantity = 0;
+      }
+    }
+    p.checks = Listed(pass.checks_disabled, proctype)  ? ChecksMode::kDisabled
+               : Listed(pass.checks_skipped, proctype) ? ChecksMode::kSkipped
+                                                       : ChecksMode::kEnabled;
+    p.spec_hash = StableHash(
+        fmt::format("{}|{}|{}", SpecHash(pass, proctype), restart_generations[proctype], r.id));
+    d.procs.push_back(p);
+  }
+  return Status::Ok();
+}
+
+static std::string CommandFor(const Reconciler::Pass& pass, const std::string& proctype) {
+  if (!pass.procfile) return "";
+  for (const ProcfileEntry& e : *pass.procfile) {
+    if (e.type == proctype) return e.command;
+  }
+  return "";
+}
+
+std::string Reconciler::SpecHash(const Pass& pass, const std::string& proctype) const {
+  const bool web = proctype == "web";
+  return StableHash(fmt::format("{}|{}|{}|{}|{}", pass.release ? pass.release->image_id : "",
+                                proctype, CommandFor(pass, proctype), web ? options_.web_port : 0,
+                                web && !options_.proxy_enabled));
+}
+
+ContainerSpec Reconciler::MakeSpec(const Pass& pass, const std::string& proctype, int index,
+                                   const std::string& name) const {
+  ContainerSpec spec;
+  const bool web = proctype == "web";
+  spec.name = name;
+  spec.image = pass.release->image_id;
+  std::string command = CommandFor(pass, proctype);
+  // Procfile commands run in the image's shell, so $PORT and the app's env expand there; no
+  // user input ever reaches a shell on the host.
+  if (!command.empty()) spec.cmd = {"/bin/sh", "-c", command};
+  spec.env.push_back(fmt::format("DYNO={}.{}", proctype, index));
+  spec.env.push_back(web ? fmt::format("PORT={}", options_.web_port) : "PORT=");
+  std::string hash;
+  for (const DesiredProc& p : pass.desired.procs) {
+    if (p.proctype == proctype) hash = p.spec_hash;
+  }
+  spec.labels = {
+      {kLabelApp, pass.app},
+      {kLabelProcType, proctype},
+      {kLabelDyno, fmt::format("{}.{}", proctype, index)},
+      {kLabelContainerType, "deploy"},
+      {kLabelRelease, std::to_string(pass.release->id)},
+      {kLabelSpecHash, hash},
+      {kLabelStore, options_.store_id},
+      {"dokku", ""},
+      {"org.label-schema.schema-version", "1.0"},
+      {"org.label-schema.vendor", "dokku"},
+  };
+  spec.restart_policy = pass.restart_policy;
+  spec.init = true;
+  spec.stop_timeout = pass.stop_timeout;
+  if (web) {
+    spec.exposed_port = options_.web_port;
+    spec.publish_port = !options_.proxy_enabled;
+  }
+  return spec;
+}
+
+std::vector<std::string> Reconciler::ServerNames(const Pass& pass) const {
+  return {fmt::format("{}.{}", pass.app, pass.domain.empty() ? "localhost" : pass.domain)};
+}
+
+std::vector<std::string> Reconciler::Urls(const Pass& pass) const {
+  std::vector<std::string> urls;
+  if (options_.proxy_enabled) {
+    std::string port;
+    size_t colon = options_.proxy_listen.rfind(':');
+    std::string p = colon == std::string::npos ? options_.proxy_listen
+                                               : options_.proxy_listen.substr(colon + 1);
+    if (p != "80") port = ":" + p;
+    for (const std::string& name : ServerNames(pass))
+      urls.push_back(fmt::format("http://{}{}", name, port));
+    return urls;
+  }
+  return urls;  // filled from observed host ports by the caller
+}
+
+}  // namespace dokku

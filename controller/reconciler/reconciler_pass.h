@@ -1,0 +1,55 @@
+// Internal to the reconciler's .cc files: the state of one pass.
+#pragma once
+
+#include <functional>
+#include <mutex>
+#include <optional>
+#include <string>
+#include <thread>
+#include <vector>
+
+#include "controller/model/checks_file.h"
+#include "controller/model/procfile.h"
+#include "controller/reconciler/reconciler.h"
+
+namespace dokku {
+
+struct Reconciler::Pass {
+  Store* store = nullptr;
+  std::string app;
+  App row;
+  int64_t generation = 0;
+
+  std::mutex emit_mu;
+  Emit emit;  // thread-safe: appends to the app's events and the daemon log
+
+  std::vector<ContainerSummary> listed;  // this pass's view of the app's containers
+  std::vector<Retirement> retirements;   // the app's pending retirements
+
+  std::optional<Release> release;  // the release to run (prepared or live)
+  bool release_rollout = false;    // release differs from the live one
+  std::optional<std::vector<ProcfileEntry>> procfile;
+  std::optional<ChecksFile> checks;
+  std::vector<FormationEntry> formation;
+  DesiredApp desired;
+
+  std::string restart_policy = "on-failure:10";
+  int stop_timeout = 30;
+  int wait_to_retire = 60;
+  int default_wait = 10;
+  std::string domain;
+  std::vector<std::string> checks_disabled, checks_skipped;
+
+  bool docker_changed = false;  // something was created/started/stopped/removed
+  bool web_rolled = false;      // web got new containers in this pass
+  int retired = 0;              // old containers scheduled for retirement
+  std::string failure;          // the pass's terminal failure, reported to the CLI
+  std::string scheduler = "docker-local";
+  std::vector<Upstream> swarm_upstreams;          // web tasks, proxied next to local containers
+  std::vector<ObservedContainer> swarm_observed;  // task containers, for `ps`
+};
+
+// Runs fn(0..n-1) with at most `parallel` at once; returns when all are done.
+void ParallelFor(int n, int parallel, const std::function<void(int)>& fn);
+
+}  // namespace dokku

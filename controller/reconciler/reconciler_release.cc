@@ -1,0 +1,272 @@
+// Reconciler: preparing and finishing releases, tags, images and checks:run requests.
+#include <fmt/format.h>
+
+#include <algorithm>
+
+#include "controller/docker/image_files.h"
+#include "controller/env/log.h"
+#include "controller/model/dokku_scale.h"
+#include "controller/reconciler/reconciler_pass.h"
+
+namespace dokku {
+
+namespace {
+
+std::string ImageRepo(const std::string& app) { return "dokku/" + app; }
+
+void FailRelease(Release* release, const std::string& error) {
+  release->status = "failed";
+  release->error = error;
+}
+
+}  // namespace
+
+Status Reconciler::PrepareRelease(Pass& pass, Release* release, bool* failed) {
+  *failed = false;
+  pass.emit(kInfo1, fmt::format("Releasing {} ({})...", pass.app, release->image_ref));
+  const bool pinned = !release->image_id.empty();
+  StatusOr<ImageInfo> image =
+      docker_->InspectImage(pinned ? release->image_id : release->image_ref);
+  if (!image.ok()) {
+    if (!image.status().IsNotFound()) return image.status();
+    FailRelease(release, pinned ? fmt::format("App image ({}) of release {} no longer exists",
+                                              release->image_id.substr(0, 19), release->number)
+                                : fmt::format("App image ({}) not found", release->image_ref));
+    *failed = true;
+    return pass.store->UpdateRelease(*release);
+  }
+  StatusOr<std::string> procfile_path =
+      pass.store->ComputedProperty("ps", pass.app, "procfile-path", "Procfile");
+  if (!procfile_path.ok()) return procfile_path.status();
+  StatusOr<AppFiles> files =
+      ReadAppFiles(docker_, image->id, image->working_dir, *procfile_path,
+                   fmt::format("{}.probe-{}", pass.app, NewSuffix()), pass.app);
+  if (!files.ok()) {
+    if (files.status().IsUnavailable()) return files.status();
+    FailRelease(release, fmt::format("Cannot read app files from {}: {}", release->image_ref,
+                                     files.status().message()));
+    *failed = true;
+    return pass.store->UpdateRelease(*release);
+  }
+  std::optional<std::vector<ProcfileEntry>> procfile;
+  std::string error;
+  if (files->procfile) {
+    StatusOr<std::vector<ProcfileEntry>> parsed = ParseProcfile(*files->procfile);
+    if (parsed.ok())
+      procfile = *parsed;
+    else
+      error = parsed.status().message();
+  }
+  if (error.empty() && files->dokku_scale) {
+    StatusOr<ScaleEntries> scale = ParseDokkuScale(*files->dokku_scale);
+    Status valid = scale.ok() ? ValidateScaleAgainstProcfile(*scale, procfile) : scale.status();
+    if (!valid.ok()) error = valid.message();
+  }
+  if (error.empty() && files->checks) {
+    StatusOr<ChecksFile> checks = ParseChecksFile(*files->checks);
+    if (!checks.ok()) error = checks.status().message();
+  }
+  if (!error.empty()) {
+    FailRelease(release, error);
+    *failed = true;
+    return pass.store->UpdateRelease(*release);
+  }
+  release->image_id = image->id;
+  release->procfile = files->procfile;
+  release->checks = files->checks;
+  release->dokku_scale = files->dokku_scale;
+  release->proctypes.reset();
+  if (procfile) {
+    std::vector<std::string> types;
+    for (const ProcfileEntry& e : *procfile) types.push_back(e.type);
+    release->proctypes = types;
+  }
+  release->status = "prepared";
+  return pass.store->UpdateRelease(*release);
+}
+
+Status Reconciler::FinishRelease(Pass& pass) {
+  Release& release = *pass.release;
+  if (pass.row.current_release && *pass.row.current_release != release.id) {
+    StatusOr<Release> old = pass.store->GetRelease(*pass.row.current_release);
+    if (old.ok() && old->status == "live") {
+      old->status = "superseded";
+      DOKKU_RETURN_IF_ERROR(pass.store->UpdateRelease(*old));
+    }
+  }
+  release.status = "live";
+  release.error.clear();
+  DOKKU_RETURN_IF_ERROR(pass.store->UpdateRelease(release));
+  DOKKU_RETURN_IF_ERROR(pass.store->SetCurrentRelease(pass.app, release.id));
+  pass.row.current_release = release.id;
+  std::optional<ScaleEntries> scale;
+  if (release.dokku_scale) {
+    StatusOr<ScaleEntries> parsed = ParseDokkuScale(*release.dokku_scale);
+    if (parsed.ok()) scale = *parsed;
+  }
+  DOKKU_RETURN_IF_ERROR(pass.store->MergeDeployFormation(pass.app, release.proctypes, scale));
+  if (release.tag != "latest") {
+    // tags:deploy points :latest at the deployed image, as Dokku does.
+    Status st = docker_->TagImage(release.image_id, ImageRepo(pass.app), "latest");
+    if (!st.ok())
+      pass.emit(kWarn,
+                fmt::format("Could not tag {}:latest: {}", ImageRepo(pass.app), st.message()));
+  }
+  return RefreshImages(pass, true);
+}
+
+Status Reconciler::RefreshImages(Pass& pass, bool force) {
+  {
+    std::lock_guard<std::mutex> lock(mu_);
+    bool dirty = images_dirty_.erase(pass.app) > 0;
+    if (!force && !dirty) return Status::Ok();
+  }
+  StatusOr<std::vector<ImageInfo>> images = docker_->ListImages(ImageRepo(pass.app));
+  if (!images.ok()) {
+    ImagesChanged(pass.app);  // try again next pass
+    return images.status();
+  }
+  const std::string prefix = ImageRepo(pass.app) + ":";
+  std::vector<ImageTag> tags;
+  for (const ImageInfo& image : *images) {
+    for (const std::string& ref : image.repo_tags) {
+      if (ref.rfind(prefix, 0) != 0) continue;
+      tags.push_back({pass.app, ref.substr(prefix.size()), image.id, image.created, image.size});
+    }
+  }
+  return pass.store->ReplaceImages(pass.app, tags);
+}
+
+// Would removing this tag remove an image that a live or retiring container, or one of the
+// last 5 live releases (kept for rollback), still needs? A tag whose image has other tags only
+// untags, which is always safe.
+static StatusOr<std::string> ImageInUse(Store* store, DockerApi* docker, const std::string& app,
+                                        const std::string& store_label, const ImageInfo& image) {
+  if (image.repo_tags.size() > 1) return std::string();
+  const std::string& image_id = image.id;
+  StatusOr<std::vector<ContainerSummary>> containers =
+      docker->ListContainers({store_label, fmt::format("{}={}", kLabelApp, app)});
+  if (!containers.ok()) return containers.status();
+  for (const ContainerSummary& c : *containers) {
+    if (c.image_id == image_id) return fmt::format("container {} uses it", c.name);
+  }
+  StatusOr<std::vector<Release>> releases = store->ListReleases(app);
+  if (!releases.ok()) return releases.status();
+  int live_seen = 0;
+  for (auto it = releases->rbegin(); it != releases->rend() && live_seen < 5; ++it) {
+    if (it->status != "live" && it->status != "superseded") continue;
+    ++live_seen;
+    if (it->image_id == image_id)
+      return fmt::format("release {} needs it for rollback", it->number);
+  }
+  return std::string();
+}
+
+Status Reconciler::ApplyTagOps(Pass& pass) {
+  StatusOr<std::vector<TagOp>> ops = pass.store->PendingTagOps(pass.app);
+  if (!ops.ok()) return ops.status();
+  for (const TagOp& op : *ops) {
+    const std::string ref = fmt::format("{}:{}", ImageRepo(pass.app), op.tag);
+    std::string error;
+    if (op.op == "create") {
+      Status st = docker_->TagImage(op.image_id, ImageRepo(pass.app), op.tag);
+      if (st.IsUnavailable()) return st;
+      if (st.ok())
+        pass.emit(kInfo2, fmt::format("Added {} tag to {}", op.tag, ImageRepo(pass.app)));
+      else
+        error = st.message();
+    } else {
+      StatusOr<ImageInfo> image = docker_->InspectImage(ref);
+      if (!image.ok()) {
+        if (image.status().IsUnavailable()) return image.status();
+        error = fmt::format("Tag {} not found for {}", op.tag, ImageRepo(pass.app));
+      } else {
+        StatusOr<std::string> in_use =
+            ImageInUse(pass.store, docker_, pass.app,
+                       fmt::format("{}={}", kLabelStore, options_.store_id), *image);
+        if (!in_use.ok()) return in_use.status();
+        if (!in_use->empty()) {
+          error =
+              fmt::format("Refusing to remove {}: its image is still in use ({})", ref, *in_use);
+        } else {
+          Status st = docker_->RemoveImage(ref);
+          if (st.IsUnavailable()) return st;
+          if (st.ok())
+            pass.emit(kVerbose, fmt::format("Untagged: {}", ref));
+          else
+            error = st.message();
+        }
+      }
+    }
+    if (!error.empty()) pass.failure = error;
+    DOKKU_RETURN_IF_ERROR(pass.store->FinishTagOp(op.id, error.empty(), error));
+    ImagesChanged(pass.app);
+  }
+  return RefreshImages(pass, false);
+}
+
+Status Reconciler::AnswerRequests(Pass& pass) {
+  StatusOr<std::vector<Request>> requests = pass.store->PendingRequests(pass.app);
+  if (!requests.ok()) return requests.status();
+  for (const Request& req : *requests) {
+    if (req.kind != "checks:run") {
+      DOKKU_RETURN_IF_ERROR(
+          pass.store->FinishRequest(req.id, false, "unknown request " + req.kind));
+      continue;
+    }
+    std::vector<std::pair<std::string, int>> wanted;  // index 0: every index
+    size_t start = 0;
+    while (start < req.args.size()) {
+      size_t comma = req.args.find(',', start);
+      if (comma == std::string::npos) comma = req.args.size();
+      std::string item = req.args.substr(start, comma - start);
+      std::string proctype;
+      int index = 0;
+      if (!ParseDyno(item, &proctype, &index)) proctype = item, index = 0;
+      if (!item.empty()) wanted.emplace_back(proctype, index);
+      start = comma + 1;
+    }
+    pass.emit(kInfo1, "Running pre-flight checks");
+    int failed = 0;
+    for (const DesiredProc& proc : pass.desired.procs) {
+      bool named = wanted.empty() || std::any_of(wanted.begin(), wanted.end(),
+                                                 [&](auto& w) { return w.first == proc.proctype; });
+      if (!named || proc.quantity == 0) continue;
+      if (proc.checks == ChecksMode::kDisabled) {
+        pass.emit(kInfo1, fmt::format("Zero downtime is disabled for app ({}.{}). Skipping checks",
+                                      pass.app, proc.proctype));
+        continue;
+      }
+      for (const ContainerSummary& s : pass.listed) {
+        std::string proctype;
+        int index = 0;
+        auto dyno = s.labels.find(kLabelDyno);
+        if (dyno == s.labels.end() || !ParseDyno(dyno->second, &proctype, &index)) continue;
+        if (proctype != proc.proctype ||
+            RoleFromName(s.name, pass.app, proctype, index) != ContainerRole::kLive)
+          continue;
+        bool index_named =
+            wanted.empty() || std::any_of(wanted.begin(), wanted.end(), [&](auto& w) {
+              return w.first == proctype && (w.second == 0 || w.second == index);
+            });
+        if (!index_named) continue;
+        pass.emit(kInfo1,
+                  fmt::format("Running checks for app ({}.{}.{})", pass.app, proctype, index));
+        StatusOr<ContainerInfo> info = InspectCached(s.id, s.state);
+        if (!info.ok()) return info.status();
+        CheckOutcome outcome = RunContainerChecks(
+            proctype == "web" ? pass.checks : std::nullopt, proc.checks == ChecksMode::kSkipped,
+            pass.default_wait, s.id, {proctype, index, info->ip, options_.web_port}, docker_,
+            prober_, sleeper_, pass.emit);
+        if (outcome.interrupted) return Status::Unavailable("checks interrupted by shutdown");
+        if (!outcome.ok) failed += std::max(outcome.failed, 1);
+      }
+    }
+    std::string result =
+        failed ? fmt::format("Could not start due to {} failed checks", failed) : "";
+    DOKKU_RETURN_IF_ERROR(pass.store->FinishRequest(req.id, failed == 0, result));
+  }
+  return Status::Ok();
+}
+
+}  // namespace dokku
