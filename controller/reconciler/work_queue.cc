@@ -78,10 +78,16 @@ std::optional<std::string> WorkQueue::Get() {
   while (!shutdown_) {
     PromoteDueLocked();
     if (auto key = PopLocked()) return key;
-    int64_t wait_ms = 100;
-    if (!delayed_.empty()) {
-      wait_ms = std::clamp<int64_t>(delayed_.begin()->first - clock_->NowMs(), 1, 100);
+    if (delayed_.empty()) {
+      // Only Add, Done (re-queue), AddAfter and ShutDown can make a key ready: wait for them.
+      ++waiting_;
+      cv_.wait(lock);
+      --waiting_;
+      continue;
     }
+    // A delayed key becomes due by the clock, which nobody notifies about; poll it at least
+    // every 100 ms so that a FakeClock moved by a test is noticed too.
+    const int64_t wait_ms = std::clamp<int64_t>(delayed_.begin()->first - clock_->NowMs(), 1, 100);
     cv_.wait_for(lock, std::chrono::milliseconds(wait_ms));
   }
   return std::nullopt;
@@ -107,6 +113,11 @@ void WorkQueue::ShutDown() {
   std::lock_guard<std::mutex> lock(mu_);
   shutdown_ = true;
   cv_.notify_all();
+}
+
+int WorkQueue::Waiting() {
+  std::lock_guard<std::mutex> lock(mu_);
+  return waiting_;
 }
 
 size_t WorkQueue::ReadyCount() {

@@ -33,14 +33,16 @@ class WorkQueue {
   void Forget(const std::string& key);
   int Failures(const std::string& key);
 
-  // Blocks until a key is ready (or ShutDown: nullopt). Waits in real time for delayed keys,
-  // polling the clock at least every 100 ms so a FakeClock also works.
+  // Blocks until a key is ready (or ShutDown: nullopt). With nothing delayed it sleeps until
+  // notified; while keys are delayed it polls the clock at least every 100 ms (FakeClock too).
   std::optional<std::string> Get();
   // Never blocks.
   std::optional<std::string> TryGet();
   void Done(const std::string& key);
   void ShutDown();
 
+  // Threads blocked in Get() with nothing ready or delayed (woken only by a notification).
+  int Waiting();
   size_t ReadyCount();
   size_t DelayedCount();
 
@@ -59,6 +61,7 @@ class WorkQueue {
   std::multimap<int64_t, std::string> delayed_;
   std::map<std::string, int> failures_;
   bool shutdown_ = false;
+  int waiting_ = 0;
 };
 
 }  // namespace dokku

@@ -21,8 +21,8 @@
 #include "controller/env/log.h"
 #include "controller/reconciler/reconciler.h"
 #include "store/store.h"
-#include "tests/fake_checks.h"
-#include "tests/fake_docker.h"
+#include "tests/testing/fake_checks.h"
+#include "tests/testing/fake_docker.h"
 
 namespace dokku {
 namespace {

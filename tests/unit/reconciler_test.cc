@@ -1,0 +1,416 @@
+// Reconciler passes against FakeDocker, an in-memory store, fake checks and a recording proxy.
+#include "controller/reconciler/reconciler.h"
+
+#include <gmock/gmock.h>
+#include <gtest/gtest.h>
+
+#include "tests/testing/fake_checks.h"
+#include "tests/testing/fake_docker.h"
+#include "tests/testing/testutil.h"
+
+namespace dokku {
+namespace {
+
+using ::testing::Contains;
+using ::testing::HasSubstr;
+
+class RecordingProxy : public Proxy {
+ public:
+  Status Apply(const std::string& app, const std::vector<std::string>& names,
+               const std::vector<Upstream>& upstreams, const Emit&) override {
+    std::lock_guard<std::mutex> lock(mu_);
+    if (!fail_apply.ok()) return fail_apply;
+    std::string line = "apply " + app + " " + (names.empty() ? "" : names[0]);
+    for (const Upstream& u : upstreams) line += " " + u.ip;
+    calls.push_back(line);
+    current[app] = upstreams.size();
+    return Status::Ok();
+  }
+  Status Remove(const std::string& app) override {
+    std::lock_guard<std::mutex> lock(mu_);
+    calls.push_back("remove " + app);
+    current.erase(app);
+    return Status::Ok();
+  }
+  std::mutex mu_;
+  std::vector<std::string> calls;
+  std::map<std::string, size_t> current;
+  Status fail_apply;  // e.g. nginx -t refusing the new configuration
+};
+
+class ReconcilerTest : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    auto store = Store::Open(":memory:", &clock_);
+    ASSERT_OK(store);
+    store_ = std::move(*store);
+    ReconcilerOptions options;
+    options.store_id = "teststore";
+    options.proxy_listen = "127.0.0.1:8080";
+    reconciler_ =
+        std::make_unique<Reconciler>(&docker_, &proxy_, &prober_, &sleeper_, &clock_, options);
+    ASSERT_OK(store_->CreateApp("app"));
+  }
+
+  std::string AddImage(const std::string& tag,
+                       const std::map<std::string, std::string>& files = {}) {
+    ImageInfo info;
+    info.working_dir = "/app";
+    info.cmd = {"/bin/sh", "-c", "httpd -f -p $PORT"};
+    return docker_.AddImage("dokku/app:" + tag, info, files);
+  }
+
+  ReconcileResult Pass() {
+    StatusOr<ReconcileResult> r = reconciler_->Reconcile(store_.get(), "app");
+    EXPECT_TRUE(r.ok()) << r.status().ToString();
+    return r.ok() ? *r : ReconcileResult{};
+  }
+
+  std::vector<ContainerInfo> Running(const std::string& prefix) {
+    std::vector<ContainerInfo> out;
+    for (const ContainerInfo& c : docker_.Containers()) {
+      if (c.name.rfind(prefix, 0) == 0 && c.state == "running") out.push_back(c);
+    }
+    return out;
+  }
+
+  std::vector<std::string> EventTexts() {
+    std::vector<std::string> out;
+    auto events = store_->EventsAfter("app", 0);
+    if (events.ok()) {
+      for (const Event& e : *events) out.push_back(e.text);
+    }
+    return out;
+  }
+
+  App GetApp() { return *store_->GetApp("app"); }
+
+  void Deploy(const std::string& tag) {
+    ASSERT_OK(store_->CreateRelease("app", tag, "tags:deploy"));
+    Pass();
+  }
+
+  FakeClock clock_;
+  FakeDocker docker_{&clock_};
+  RecordingProxy proxy_;
+  FakeHttpProber prober_;
+  FakeSleeper sleeper_{&clock_};
+  std::unique_ptr<Store> store_;
+  std::unique_ptr<Reconciler> reconciler_;
+};
+
+TEST_F(ReconcilerTest, FirstDeployRunsWebFromTheImageCmd) {
+  std::string image = AddImage("v1");
+  Deploy("v1");
+  auto web = docker_.Find("app.web.1");
+  ASSERT_TRUE(web.has_value());
+  EXPECT_EQ(web->state, "running");
+  auto spec = docker_.SpecOf("app.web.1");
+  ASSERT_TRUE(spec.has_value());
+  EXPECT_TRUE(spec->cmd.empty());  // no Procfile: the image's CMD
+  EXPECT_EQ(spec->image, image);
+  EXPECT_THAT(spec->env, Contains("DYNO=web.1"));
+  EXPECT_THAT(spec->env, Contains("PORT=5000"));
+  EXPECT_EQ(spec->restart_policy, "on-failure:10");
+  EXPECT_TRUE(spec->init);
+  EXPECT_EQ(spec->labels.at("com.dokku.app-name"), "app");
+  EXPECT_EQ(spec->labels.at("com.dokku.dyno"), "web.1");
+  EXPECT_EQ(spec->labels.at("com.dokku.container-type"), "deploy");
+  EXPECT_EQ(spec->labels.at("com.dokkud.store"), "teststore");
+  App app = GetApp();
+  EXPECT_EQ(app.observed_generation, app.generation);
+  EXPECT_EQ(app.last_error, "");
+  ASSERT_TRUE(app.current_release.has_value());
+  EXPECT_EQ(store_->GetRelease(*app.current_release)->status, "live");
+  EXPECT_THAT(EventTexts(), Contains("Deploying web (count=1)"));
+  EXPECT_THAT(EventTexts(), Contains("Application deployed:"));
+  EXPECT_THAT(EventTexts(), Contains("http://app.localhost:8080"));
+  EXPECT_EQ(proxy_.current["app"], 1u);
+  // The probe container that read the image's files is gone.
+  EXPECT_EQ(docker_.Containers().size(), 1u);
+  // Observed state is in the store for `ps`.
+  auto observed = store_->ListContainers("app");
+  ASSERT_OK(observed);
+  ASSERT_EQ(observed->size(), 1u);
+  EXPECT_EQ((*observed)[0].name, "app.web.1");
+  EXPECT_EQ((*observed)[0].state, "running");
+}
+
+TEST_F(ReconcilerTest, MissingImageFailsTheReleaseAndChangesNothing) {
+  AddImage("v1");
+  Deploy("v1");
+  std::string before = docker_.Find("app.web.1")->id;
+  Deploy("nope");
+  App app = GetApp();
+  EXPECT_EQ(app.last_error, "App image (dokku/app:nope) not found");
+  EXPECT_EQ(app.observed_generation, app.generation);
+  EXPECT_EQ(app.desired_release, app.current_release);
+  EXPECT_EQ(docker_.Find("app.web.1")->id, before);
+  auto releases = store_->ListReleases("app");
+  EXPECT_EQ(releases->back().status, "failed");
+}
+
+TEST_F(ReconcilerTest, ProcfileTypesRunThroughTheImageShell) {
+  AddImage("v1", {{"/app/Procfile", "web: httpd -f -p $PORT\nworker: sleep 1000\n"}});
+  Deploy("v1");
+  ASSERT_OK(store_->SetScale("app", {{"worker", 2}}, false));
+  Pass();
+  auto spec = docker_.SpecOf("app.worker.2");
+  ASSERT_TRUE(spec.has_value());
+  EXPECT_EQ(spec->cmd, (std::vector<std::string>{"/bin/sh", "-c", "sleep 1000"}));
+  EXPECT_THAT(spec->env, Contains("PORT="));
+  EXPECT_EQ(Running("app.worker.").size(), 2u);
+  // The web container was not touched by the worker scale-up.
+  EXPECT_EQ(docker_.CallCount("create"), 1 /*probe*/ + 1 /*web*/ + 2 /*workers*/);
+}
+
+TEST_F(ReconcilerTest, DokkuScaleOverridesTheFormation) {
+  AddImage("v1",
+           {{"/app/Procfile", "web: a\nworker: b\n"}, {"/app/DOKKU_SCALE", "web=2\nworker=1\n"}});
+  Deploy("v1");
+  EXPECT_EQ(Running("app.web.").size(), 2u);
+  EXPECT_EQ(Running("app.worker.").size(), 1u);
+  auto formation = store_->GetFormation("app");
+  ASSERT_OK(formation);
+  EXPECT_EQ((*formation)[0].proctype, "web");
+  EXPECT_EQ((*formation)[0].quantity, 2);
+  Status scale = store_->SetScale("app", {{"web", 3}}, false).status();
+  EXPECT_EQ(scale.message(), "App app contains DOKKU_SCALE file and cannot be manually scaled");
+}
+
+TEST_F(ReconcilerTest, BrokenProcfileFailsTheReleaseWithTheLine) {
+  AddImage("v1");
+  Deploy("v1");
+  AddImage("v2", {{"/app/Procfile", "web: ok\n<<<<<<< HEAD\n"}});
+  Deploy("v2");
+  EXPECT_THAT(GetApp().last_error, HasSubstr("line 2"));
+  EXPECT_EQ(Running("app.web.").size(), 1u);
+}
+
+TEST_F(ReconcilerTest, FailedChecksKeepTheOldContainerServing) {
+  AddImage("v1");
+  Deploy("v1");
+  std::string old_id = docker_.Find("app.web.1")->id;
+  AddImage("v2", {{"/app/CHECKS", "WAIT=1\nATTEMPTS=2\n/ hello\n"}});
+  prober_.fallback = FakeHttpProber::Ok("nope");
+  Deploy("v2");
+  App app = GetApp();
+  EXPECT_EQ(app.last_error, "Could not start due to 1 failed checks");
+  EXPECT_EQ(docker_.Find("app.web.1")->id, old_id);
+  EXPECT_EQ(Running("app.web.").size(), 1u);  // the new one is gone
+  EXPECT_THAT(EventTexts(), Contains(HasSubstr("Start of app container output")));
+  EXPECT_THAT(EventTexts(), Contains(HasSubstr("End of app container output")));
+  EXPECT_EQ(app.desired_release, app.current_release);
+  // Nothing is retried until the user asks again.
+  int creates = docker_.CallCount("create");
+  Pass();
+  EXPECT_EQ(docker_.CallCount("create"), creates);
+}
+
+TEST_F(ReconcilerTest, RestartIsStartFirstAndRetiresTheOldContainerLater) {
+  AddImage("v1");
+  Deploy("v1");
+  std::string old_id = docker_.Find("app.web.1")->id;
+  ASSERT_OK(store_->Restart("app", ""));
+  ReconcileResult r = Pass();
+  auto web = docker_.Find("app.web.1");
+  ASSERT_TRUE(web.has_value());
+  EXPECT_NE(web->id, old_id);
+  auto old = docker_.Find(old_id);
+  ASSERT_TRUE(old.has_value());
+  EXPECT_EQ(old->state, "running");  // still serving in-flight requests
+  EXPECT_THAT(old->name, HasSubstr("app.web.1."));
+  auto retirements = store_->ListRetirements();
+  ASSERT_EQ(retirements->size(), 1u);
+  EXPECT_EQ((*retirements)[0].container_id, old_id);
+  EXPECT_EQ(r.requeue_after_ms, 60'000);
+  EXPECT_THAT(EventTexts(), Contains("Shutting down old containers in 60 seconds"));
+  // Due: the next pass stops and removes it.
+  clock_.Advance(60'000);
+  Pass();
+  EXPECT_FALSE(docker_.Find(old_id).has_value());
+  EXPECT_TRUE(store_->ListRetirements()->empty());
+}
+
+TEST_F(ReconcilerTest, RefusedProxyConfigKeepsTheOldContainerServing) {
+  AddImage("v1");
+  Deploy("v1");
+  const std::string old_id = docker_.Find("app.web.1")->id;
+  proxy_.fail_apply = Status::Internal("nginx configuration test failed");
+  ASSERT_OK(store_->Restart("app", ""));
+  Pass();
+  EXPECT_EQ(docker_.Find("app.web.1")->id, old_id);
+  EXPECT_EQ(docker_.Find(old_id)->state, "running");
+  EXPECT_TRUE(store_->ListRetirements()->empty());
+  EXPECT_EQ(Running("app.web.").size(), 1u);  // the new container is gone again
+  App app = GetApp();
+  EXPECT_EQ(app.observed_generation, app.generation);
+  EXPECT_THAT(app.last_error, HasSubstr("Proxy configuration failed"));
+  // Not retried in a loop: the next pass at the same generation does nothing.
+  int creates = docker_.CallCount("create");
+  Pass();
+  EXPECT_EQ(docker_.CallCount("create"), creates);
+}
+
+TEST_F(ReconcilerTest, ScaleDownLeavesTheProxyBeforeStopping) {
+  AddImage("v1");
+  ASSERT_OK(store_->SetScale("app", {{"web", 3}}, false));
+  Deploy("v1");
+  ASSERT_EQ(Running("app.web.").size(), 3u);
+  proxy_.calls.clear();
+  docker_.ClearCalls();
+  ASSERT_OK(store_->SetScale("app", {{"web", 1}}, false));
+  Pass();
+  // web.2 and web.3 left the proxy at once and retire after wait-to-retire, so requests that
+  // nginx's old workers still hold can finish.
+  EXPECT_TRUE(docker_.Find("app.web.1").has_value());
+  EXPECT_FALSE(docker_.Find("app.web.2").has_value());
+  EXPECT_FALSE(docker_.Find("app.web.3").has_value());
+  EXPECT_EQ(proxy_.current["app"], 1u);
+  EXPECT_EQ(store_->ListRetirements()->size(), 2u);
+  EXPECT_EQ(docker_.CallCount("stop"), 0);
+  clock_.Advance(60'000);
+  Pass();
+  EXPECT_EQ(Running("app.web.").size(), 1u);
+  EXPECT_TRUE(store_->ListRetirements()->empty());
+}
+
+TEST_F(ReconcilerTest, ScaleDownOfOtherTypesStopsAtOnce) {
+  AddImage("v1", {{"/app/Procfile", "web: a\nworker: b\n"}});
+  ASSERT_OK(store_->SetScale("app", {{"worker", 2}}, false));
+  Deploy("v1");
+  ASSERT_EQ(Running("app.worker.").size(), 2u);
+  ASSERT_OK(store_->SetScale("app", {{"worker", 0}}, false));
+  Pass();
+  EXPECT_TRUE(Running("app.worker.").empty());
+  EXPECT_TRUE(store_->ListRetirements()->empty());
+}
+
+TEST_F(ReconcilerTest, SelfHealsAStoppedContainerWithBackoff) {
+  AddImage("v1");
+  Deploy("v1");
+  docker_.Exit("app.web.1", 137);
+  Pass();
+  EXPECT_EQ(docker_.Find("app.web.1")->state, "running");
+  docker_.Exit("app.web.1", 1);
+  ReconcileResult r = Pass();
+  // Too soon after the last attempt: wait instead of looping.
+  EXPECT_EQ(docker_.Find("app.web.1")->state, "exited");
+  EXPECT_GT(r.requeue_after_ms, 0);
+  clock_.Advance(r.requeue_after_ms);
+  Pass();
+  EXPECT_EQ(docker_.Find("app.web.1")->state, "running");
+}
+
+TEST_F(ReconcilerTest, StopAndStartDoNotFightSelfHealing) {
+  AddImage("v1");
+  Deploy("v1");
+  ASSERT_OK(store_->SetRunning("app", false));
+  Pass();
+  EXPECT_EQ(docker_.Find("app.web.1")->state, "exited");
+  EXPECT_EQ(proxy_.current.count("app"), 0u);
+  Pass();
+  EXPECT_EQ(docker_.Find("app.web.1")->state, "exited");
+  ASSERT_OK(store_->SetRunning("app", true));
+  Pass();
+  EXPECT_EQ(docker_.Find("app.web.1")->state, "running");
+}
+
+TEST_F(ReconcilerTest, DestroyRemovesEverythingAndThenTheApp) {
+  AddImage("v1");
+  Deploy("v1");
+  ASSERT_OK(store_->DestroyApp("app"));
+  Pass();
+  EXPECT_TRUE(Running("app.").empty());
+  EXPECT_TRUE(docker_.Containers().empty());
+  EXPECT_THAT(proxy_.calls, Contains("remove app"));
+  auto row = store_->FindApp("app");
+  ASSERT_OK(row);
+  EXPECT_FALSE(row->has_value());
+}
+
+TEST_F(ReconcilerTest, ForeignContainersAreNeverTouched) {
+  AddImage("v1");
+  Deploy("v1");
+  ContainerSpec foreign;
+  foreign.name = "app.web.7";
+  foreign.image = "dokku/app:v1";
+  foreign.labels = {{"com.dokku.app-name", "app"}, {"com.dokku.dyno", "web.7"}};
+  auto id = docker_.CreateContainer(foreign);
+  ASSERT_OK(id);
+  Pass();
+  EXPECT_TRUE(docker_.Find(*id).has_value());
+}
+
+TEST_F(ReconcilerTest, DockerDownIsRetryableAndLeavesTheGenerationUnobserved) {
+  AddImage("v1");
+  ASSERT_OK(store_->CreateRelease("app", "v1", "tags:deploy"));
+  docker_.SetUnavailable(true);
+  StatusOr<ReconcileResult> r = reconciler_->Reconcile(store_.get(), "app");
+  EXPECT_TRUE(r.status().IsUnavailable());
+  App app = GetApp();
+  EXPECT_LT(app.observed_generation, app.generation);
+  docker_.SetUnavailable(false);
+  Pass();
+  EXPECT_EQ(Running("app.web.").size(), 1u);
+}
+
+TEST_F(ReconcilerTest, CrashBetweenStartAndCutoverIsFinishedByTheNextPass) {
+  AddImage("v1");
+  Deploy("v1");
+  // A leftover from a crashed pass: an upcoming container that never took traffic.
+  ContainerSpec spec = *docker_.SpecOf("app.web.1");
+  spec.name = "app.web.1.upcoming-dead";
+  auto id = docker_.CreateContainer(spec);
+  ASSERT_OK(id);
+  Pass();
+  EXPECT_FALSE(docker_.Find(*id).has_value());
+  EXPECT_EQ(Running("app.web.").size(), 1u);
+}
+
+TEST_F(ReconcilerTest, TagsCreateAndDestroyGoThroughDocker) {
+  AddImage("v1");
+  Deploy("v1");
+  ASSERT_OK(store_->RequestTagOp("app", "create", "keep"));
+  Pass();
+  EXPECT_THAT(docker_.ImageTags(), Contains("dokku/app:keep"));
+  auto images = store_->ListImages("app");
+  ASSERT_OK(images);
+  EXPECT_EQ(images->size(), 3u);  // v1, latest, keep
+  // The image has other tags: destroying one only untags it.
+  auto op = store_->RequestTagOp("app", "destroy", "keep");
+  ASSERT_OK(op);
+  Pass();
+  EXPECT_EQ(store_->GetTagOp(*op)->status, "done");
+  EXPECT_THAT(docker_.ImageTags(), ::testing::Not(Contains("dokku/app:keep")));
+  // v1's image keeps only its own tag once v2 is live; the retiring v1 container (and
+  // release 1, for rollback) still need it.
+  AddImage("v2");
+  Deploy("v2");
+  op = store_->RequestTagOp("app", "destroy", "v1");
+  ASSERT_OK(op);
+  Pass();
+  EXPECT_EQ(store_->GetTagOp(*op)->status, "failed");
+  EXPECT_THAT(GetApp().last_error, HasSubstr("still in use"));
+  EXPECT_THAT(docker_.ImageTags(), Contains("dokku/app:v1"));
+}
+
+TEST_F(ReconcilerTest, FailureSurvivesALaterPassAtTheSameGeneration) {
+  AddImage("v1");
+  Deploy("v1");
+  Deploy("nope");
+  Pass();  // e.g. a self-heal pass: nothing new was asked
+  EXPECT_EQ(GetApp().last_error, "App image (dokku/app:nope) not found");
+}
+
+TEST_F(ReconcilerTest, DestroyRemovesTheAppsImageTags) {
+  AddImage("v1");
+  Deploy("v1");
+  ASSERT_OK(store_->DestroyApp("app"));
+  Pass();
+  for (const std::string& tag : docker_.ImageTags())
+    EXPECT_EQ(tag.rfind("dokku/app:", 0), std::string::npos) << tag;
+}
+
+}  // namespace
+}  // namespace dokku
