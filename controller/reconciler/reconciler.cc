@@ -167,14 +167,14 @@ StatusOr<ReconcileResult> Reconciler::Reconcile(Store* store, const std::string&
   if (applied.ok() && pass.scheduler == "docker-local") {
     DOKKU_RETURN_IF_ERROR(RemoveSwarmServices(pass, /*now=*/false, &heal_requeue));
   }
-  if (!applied.ok() && applied.code() != StatusCode::kFailedPrecondition) return applied;
+  if (!applied.ok() && !applied.IsTerminal()) return applied;  // retried with backoff
   if (!converged) {
     // A Swarm update still rolling: look again soon; the CLI keeps waiting.
     DOKKU_RETURN_IF_ERROR(Observe(pass));
     return ReconcileResult{heal_requeue > 0 ? heal_requeue : 2000};
   }
   if (!pass.failure.empty() && pass.scheduler == "docker-swarm" && pass.release_rollout) {
-    applied = Status::FailedPrecondition(pass.failure);
+    applied = Status::Terminal(pass.failure);
     pass.failure.clear();
   }
   if (pass.release_rollout) {
