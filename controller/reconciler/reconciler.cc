@@ -9,6 +9,7 @@
 #include "controller/docker/docker_wire.h"
 #include "controller/env/log.h"
 #include "controller/reconciler/reconciler_pass.h"
+#include "store/parse_int.h"
 
 namespace dokku {
 
@@ -245,11 +246,7 @@ Status Reconciler::Observe(Pass& pass) {
     if (!ParseDyno(label(kLabelDyno), &o.proctype, &o.index)) continue;
     o.role = RoleName(RoleFromName(s.name, pass.app, o.proctype, o.index));
     if (o.role == std::string("other")) continue;
-    try {
-      o.release_id = std::stoll(label(kLabelRelease));
-    } catch (...) {
-      o.release_id.reset();
-    }
+    o.release_id = ParseInt(label(kLabelRelease));
     StatusOr<ContainerInfo> info = InspectCached(s.id, s.state);
     if (info.ok()) {
       o.ip = info->ip;
