@@ -7,6 +7,8 @@
 #include <string>
 
 #include "controller/daemon/daemon.h"
+#include "controller/daemon/fatal.h"
+#include "controller/env/log.h"
 #include "store/parse_int.h"
 
 namespace {
@@ -77,9 +79,7 @@ bool ValidListen(const std::string& listen) {
   return parts == 4;
 }
 
-}  // namespace
-
-int main(int argc, char** argv) {
+int Main(int argc, char** argv) {
   dokku::DaemonOptions o;
   o.state_dir = Env("DOKKU_LIB_ROOT", o.state_dir);
   o.docker_host = Env("DOCKER_HOST", o.docker_host);
@@ -158,4 +158,17 @@ int main(int argc, char** argv) {
     return 2;
   }
   return dokku::RunDaemon(o);
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+  dokku::InstallTerminateHandler();
+  try {
+    return Main(argc, argv);
+  } catch (...) {
+    dokku::LogLine(dokku::LogLevel::kError,
+                   dokku::FatalExceptionMessage("main", std::current_exception()));
+    return dokku::kExitUncaughtException;
+  }
 }
