@@ -1,6 +1,6 @@
 #include "cli/flags.h"
 
-#include <charconv>
+#include "store/parse_int.h"
 
 namespace dokku {
 
@@ -21,11 +21,8 @@ bool LooksLikeFlag(std::string_view arg) {
 }
 
 std::optional<long long> ParseInteger(std::string_view text) {
-  if (text.empty() || text.size() > 19) return std::nullopt;
-  long long value = 0;
-  auto [ptr, ec] = std::from_chars(text.data(), text.data() + text.size(), value);
-  if (ec != std::errc() || ptr != text.data() + text.size()) return std::nullopt;
-  return value;
+  if (text.size() > 19) return std::nullopt;
+  return ParseInt(text);
 }
 
 StatusOr<ParsedFlags> ParseFlags(const std::vector<std::string>& args,

@@ -33,7 +33,8 @@ StatusOr<ParsedFlags> ParseFlags(const std::vector<std::string>& args,
 // "--x" or "-x" (but not "-", "--" or a negative number).
 bool LooksLikeFlag(std::string_view arg);
 
-// A decimal integer with optional leading '-', nothing else; nullopt otherwise or on overflow.
+// ParseInt (store/parse_int.h) of at most 19 characters: a decimal integer with optional leading
+// '-', nothing else; nullopt otherwise or on overflow.
 std::optional<long long> ParseInteger(std::string_view text);
 
 }  // namespace dokku

@@ -20,6 +20,8 @@ std::string Status::ToString() const {
       return "unavailable: " + message_;
     case StatusCode::kInternal:
       return "internal: " + message_;
+    case StatusCode::kTerminal:
+      return "terminal: " + message_;
   }
   return message_;
 }

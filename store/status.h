@@ -15,9 +15,11 @@ enum class StatusCode {
   kNotFound,            // app, image, container or tag does not exist
   kAlreadyExists,       // name taken
   kConflict,            // Docker 409 / state conflict
-  kFailedPrecondition,  // e.g. DOKKU_SCALE forbids ps:scale
+  kFailedPrecondition,  // e.g. DOKKU_SCALE forbids ps:scale; the engine is not a swarm manager
   kUnavailable,         // Docker or the daemon cannot be reached: retry later
   kInternal,
+  kTerminal,  // the reconciler gave up on this generation (failed checks, proxy refused the
+              // configuration): recorded as the app's failure, not retried
 };
 
 class [[nodiscard]] Status {
@@ -37,6 +39,7 @@ class [[nodiscard]] Status {
   }
   static Status Unavailable(std::string m) { return {StatusCode::kUnavailable, std::move(m)}; }
   static Status Internal(std::string m) { return {StatusCode::kInternal, std::move(m)}; }
+  static Status Terminal(std::string m) { return {StatusCode::kTerminal, std::move(m)}; }
 
   bool ok() const { return code_ == StatusCode::kOk; }
   StatusCode code() const { return code_; }
@@ -44,6 +47,7 @@ class [[nodiscard]] Status {
   bool IsNotFound() const { return code_ == StatusCode::kNotFound; }
   bool IsUnavailable() const { return code_ == StatusCode::kUnavailable; }
   bool IsConflict() const { return code_ == StatusCode::kConflict; }
+  bool IsTerminal() const { return code_ == StatusCode::kTerminal; }
   std::string ToString() const;
 
  private:
@@ -51,12 +55,17 @@ class [[nodiscard]] Status {
   std::string message_;
 };
 
-// Holds either a value or a non-OK Status.
+// Holds either a value or a non-OK Status. Constructing one from an OK Status is a programming
+// error (there is no value to hold): it becomes an Internal error instead of an object whose
+// ok() is false while status() is OK.
 template <typename T>
 class [[nodiscard]] StatusOr {
  public:
-  StatusOr(Status status) : v_(std::move(status)) {}  // NOLINT: implicit by design
-  StatusOr(T value) : v_(std::move(value)) {}         // NOLINT: implicit by design
+  StatusOr(Status status)  // NOLINT: implicit by design
+      : v_(status.ok() ? Status::Internal(kOkStatusMessage) : std::move(status)) {}
+  StatusOr(T value) : v_(std::move(value)) {}  // NOLINT: implicit by design
+
+  static constexpr const char* kOkStatusMessage = "StatusOr constructed from OK status";
 
   bool ok() const { return std::holds_alternative<T>(v_); }
   const Status& status() const {

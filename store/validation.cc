@@ -3,7 +3,10 @@
 #include <fmt/format.h>
 
 #include <cctype>
-#include <charconv>
+#include <cstdint>
+#include <optional>
+
+#include "store/parse_int.h"
 
 namespace dokku {
 namespace {
@@ -18,14 +21,13 @@ std::string Trim(const std::string& s) {
   return s.substr(b, e - b + 1);
 }
 
-// Parses a plain decimal integer (no sign, no spaces, no leading '+').
+// Parses a plain decimal integer of at most 12 digits (no sign, no spaces, no leading '+').
 bool ParseUnsigned(const std::string& s, long long* out) {
-  if (s.empty() || s.size() > 12) return false;
-  for (char c : s) {
-    if (c < '0' || c > '9') return false;
-  }
-  auto [ptr, ec] = std::from_chars(s.data(), s.data() + s.size(), *out);
-  return ec == std::errc() && ptr == s.data() + s.size();
+  if (s.size() > 12 || s.starts_with('-')) return false;
+  std::optional<int64_t> v = ParseInt(s);
+  if (!v) return false;
+  *out = *v;
+  return true;
 }
 
 const char kAppNameRule[] =

@@ -1,10 +1,15 @@
 // dokkud: flags (each with an environment twin) -> DaemonOptions -> RunDaemon.
+#include <cstdint>
 #include <cstdio>
 #include <cstdlib>
 #include <cstring>
+#include <optional>
 #include <string>
 
 #include "controller/daemon/daemon.h"
+#include "controller/daemon/fatal.h"
+#include "controller/env/log.h"
+#include "store/parse_int.h"
 
 namespace {
 
@@ -41,30 +46,25 @@ std::string Env(const char* name, const std::string& fallback) {
 }
 
 int ToPositive(const std::string& flag, const std::string& value) {
-  char* end = nullptr;
-  long v = std::strtol(value.c_str(), &end, 10);
-  if (value.empty() || *end != '\0' || v < 1 || v > 100000) {
+  std::optional<int64_t> v = dokku::ParseInt(value, 1, 100000);
+  if (!v) {
     std::fprintf(stderr, "dokkud: %s needs a positive integer, got '%s'\n", flag.c_str(),
                  value.c_str());
     std::exit(2);
   }
-  return static_cast<int>(v);
+  return static_cast<int>(*v);
 }
 
 // [a.b.c.d:]port, checked here so a bad value stops dokkud at once instead of failing every
 // proxy update later.
 bool ValidListen(const std::string& listen) {
-  auto number = [](const std::string& s, long max) {
-    if (s.empty() || s.size() > 5) return false;
-    for (char c : s) {
-      if (c < '0' || c > '9') return false;
-    }
-    long v = std::strtol(s.c_str(), nullptr, 10);
-    return v >= 0 && v <= max;
+  // Digits only (no '-'), at most five of them.
+  auto number = [](const std::string& s, int64_t min, int64_t max) {
+    return s.size() <= 5 && !s.starts_with('-') && dokku::ParseInt(s, min, max).has_value();
   };
   size_t colon = listen.rfind(':');
   std::string port = colon == std::string::npos ? listen : listen.substr(colon + 1);
-  if (!number(port, 65535) || std::strtol(port.c_str(), nullptr, 10) == 0) return false;
+  if (!number(port, 1, 65535)) return false;
   if (colon == std::string::npos) return true;
   std::string ip = listen.substr(0, colon);
   int parts = 0;
@@ -72,16 +72,14 @@ bool ValidListen(const std::string& listen) {
   while (start <= ip.size()) {
     size_t dot = ip.find('.', start);
     if (dot == std::string::npos) dot = ip.size();
-    if (!number(ip.substr(start, dot - start), 255)) return false;
+    if (!number(ip.substr(start, dot - start), 0, 255)) return false;
     ++parts;
     start = dot + 1;
   }
   return parts == 4;
 }
 
-}  // namespace
-
-int main(int argc, char** argv) {
+int Main(int argc, char** argv) {
   dokku::DaemonOptions o;
   o.state_dir = Env("DOKKU_LIB_ROOT", o.state_dir);
   o.docker_host = Env("DOCKER_HOST", o.docker_host);
@@ -160,4 +158,17 @@ int main(int argc, char** argv) {
     return 2;
   }
   return dokku::RunDaemon(o);
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+  dokku::InstallTerminateHandler();
+  try {
+    return Main(argc, argv);
+  } catch (...) {
+    dokku::LogLine(dokku::LogLevel::kError,
+                   dokku::FatalExceptionMessage("main", std::current_exception()));
+    return dokku::kExitUncaughtException;
+  }
 }

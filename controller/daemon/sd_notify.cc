@@ -7,6 +7,9 @@
 #include <cstddef>
 #include <cstdlib>
 #include <cstring>
+#include <optional>
+
+#include "store/parse_int.h"
 
 namespace dokku {
 
@@ -15,8 +18,8 @@ Notifier::Notifier() {
   if (socket != nullptr) socket_path_ = socket;
   const char* usec = std::getenv("WATCHDOG_USEC");
   if (usec != nullptr) {
-    long long v = std::atoll(usec);
-    if (v > 0) watchdog_interval_ms_ = v / 1000 / 2;
+    std::optional<int64_t> v = ParseInt(usec);
+    if (v && *v > 0) watchdog_interval_ms_ = *v / 1000 / 2;
   }
 }
 

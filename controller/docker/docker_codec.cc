@@ -3,14 +3,16 @@
 #include <fmt/format.h>
 
 #include <cctype>
-#include <charconv>
 #include <chrono>
 #include <cmath>
 #include <exception>
+#include <limits>
 #include <nlohmann/json.hpp>
+#include <optional>
 
 #include "controller/docker/docker_wire.h"
 #include "controller/docker/json_read.h"
+#include "store/parse_int.h"
 
 namespace dokku {
 namespace {
@@ -200,12 +202,9 @@ StatusOr<RestartPolicy> ParseRestartPolicy(std::string_view policy) {
   if (policy.starts_with(kOnFailure)) {
     std::string_view rest = policy.substr(kOnFailure.size());
     if (rest.empty()) return RestartPolicy{"on-failure", 0};
-    int retries = -1;
-    if (rest.size() > 1 && rest[0] == ':') {
-      auto [end, ec] = std::from_chars(rest.data() + 1, rest.data() + rest.size(), retries);
-      if (ec == std::errc() && end == rest.data() + rest.size() && retries >= 0) {
-        return RestartPolicy{"on-failure", retries};
-      }
+    if (rest[0] == ':') {
+      std::optional<int64_t> retries = ParseInt(rest.substr(1), 0, std::numeric_limits<int>::max());
+      if (retries) return RestartPolicy{"on-failure", static_cast<int>(*retries)};
     }
   }
   return Status::InvalidArgument(fmt::format("invalid restart policy: {}", policy));

@@ -1,8 +1,9 @@
 #include "controller/docker/json_read.h"
 
-#include <charconv>
 #include <climits>
 #include <cmath>
+
+#include "store/parse_int.h"
 
 namespace dokku::jsonread {
 
@@ -30,12 +31,8 @@ int64_t AsInt(const json& v) {
     const double d = v.get<double>();
     return std::isfinite(d) && std::fabs(d) < 9.2e18 ? static_cast<int64_t>(d) : 0;
   }
-  if (v.is_string()) {
-    const std::string& s = v.get_ref<const std::string&>();
-    int64_t out = 0;
-    std::from_chars(s.data(), s.data() + s.size(), out);
-    return out;
-  }
+  // A number in a string (HostPort is one) counts only when the whole string is the number.
+  if (v.is_string()) return ParseInt(v.get_ref<const std::string&>()).value_or(0);
   return 0;
 }
 

@@ -2,7 +2,11 @@
 
 #include <fmt/format.h>
 
-#include <charconv>
+#include <limits>
+#include <optional>
+#include <string_view>
+
+#include "store/parse_int.h"
 
 namespace dokku {
 
@@ -53,11 +57,11 @@ const char* RoleName(ContainerRole role) {
 bool ParseDyno(const std::string& dyno, std::string* proctype, int* index) {
   size_t dot = dyno.rfind('.');
   if (dot == std::string::npos || dot == 0 || dot + 1 >= dyno.size()) return false;
-  int n = 0;
-  auto [ptr, ec] = std::from_chars(dyno.data() + dot + 1, dyno.data() + dyno.size(), n);
-  if (ec != std::errc() || ptr != dyno.data() + dyno.size() || n < 1) return false;
+  std::optional<int64_t> n =
+      ParseInt(std::string_view(dyno).substr(dot + 1), 1, std::numeric_limits<int>::max());
+  if (!n) return false;
   *proctype = dyno.substr(0, dot);
-  *index = n;
+  *index = static_cast<int>(*n);
   return true;
 }
 

@@ -21,6 +21,7 @@
 
 #include "controller/env/log.h"
 #include "controller/proxy/nginx_dynamic.h"
+#include "store/parse_int.h"
 
 namespace dokku {
 namespace {
@@ -513,7 +514,8 @@ Status NginxProxy::ApplyDynamicLocked(const std::string& app,
                                std::chrono::system_clock::now().time_since_epoch())
                                .count();
     int64_t pushed_gen = -1;
-    if (old_body) pushed_gen = std::atoll(old_body->c_str());
+    // The body we pushed is "<gen> <peers>".
+    if (old_body) pushed_gen = ParseInt(old_body->substr(0, old_body->find(' '))).value_or(0);
     gen = std::max({now_ms, previous_gen + 1, pushed_gen + 1});
   }
   StatusOr<std::string> content = RenderDynamic(app, server_names, upstreams, options_.listen, gen);

@@ -9,6 +9,7 @@
 #include "controller/docker/docker_wire.h"
 #include "controller/env/log.h"
 #include "controller/reconciler/reconciler_pass.h"
+#include "store/parse_int.h"
 
 namespace dokku {
 
@@ -167,14 +168,14 @@ StatusOr<ReconcileResult> Reconciler::Reconcile(Store* store, const std::string&
   if (applied.ok() && pass.scheduler == "docker-local") {
     DOKKU_RETURN_IF_ERROR(RemoveSwarmServices(pass, /*now=*/false, &heal_requeue));
   }
-  if (!applied.ok() && applied.code() != StatusCode::kFailedPrecondition) return applied;
+  if (!applied.ok() && !applied.IsTerminal()) return applied;  // retried with backoff
   if (!converged) {
     // A Swarm update still rolling: look again soon; the CLI keeps waiting.
     DOKKU_RETURN_IF_ERROR(Observe(pass));
     return ReconcileResult{heal_requeue > 0 ? heal_requeue : 2000};
   }
   if (!pass.failure.empty() && pass.scheduler == "docker-swarm" && pass.release_rollout) {
-    applied = Status::FailedPrecondition(pass.failure);
+    applied = Status::Terminal(pass.failure);
     pass.failure.clear();
   }
   if (pass.release_rollout) {
@@ -245,11 +246,7 @@ Status Reconciler::Observe(Pass& pass) {
     if (!ParseDyno(label(kLabelDyno), &o.proctype, &o.index)) continue;
     o.role = RoleName(RoleFromName(s.name, pass.app, o.proctype, o.index));
     if (o.role == std::string("other")) continue;
-    try {
-      o.release_id = std::stoll(label(kLabelRelease));
-    } catch (...) {
-      o.release_id.reset();
-    }
+    o.release_id = ParseInt(label(kLabelRelease));
     StatusOr<ContainerInfo> info = InspectCached(s.id, s.state);
     if (info.ok()) {
       o.ip = info->ip;

@@ -2,21 +2,18 @@
 #include <fmt/format.h>
 
 #include <algorithm>
-#include <charconv>
+#include <cstdint>
+#include <limits>
+#include <optional>
 
 #include "controller/env/log.h"
 #include "controller/model/dokku_scale.h"
 #include "controller/reconciler/reconciler_pass.h"
+#include "store/parse_int.h"
 
 namespace dokku {
 
 namespace {
-
-int ToInt(const std::string& s, int fallback) {
-  int v = fallback;
-  auto [ptr, ec] = std::from_chars(s.data(), s.data() + s.size(), v);
-  return ec == std::errc() && ptr == s.data() + s.size() ? v : fallback;
-}
 
 std::vector<std::string> SplitCommas(const std::string& s) {
   std::vector<std::string> out;
@@ -37,6 +34,22 @@ bool Listed(const std::vector<std::string>& list, const std::string& proctype) {
 
 }  // namespace
 
+int SettingInt(const std::string& value, int fallback) {
+  std::optional<int64_t> v =
+      ParseInt(value, std::numeric_limits<int>::min(), std::numeric_limits<int>::max());
+  return v ? static_cast<int>(*v) : fallback;
+}
+
+Status LoadStopTimeout(Reconciler::Pass& pass) {
+  if (pass.stop_timeout_loaded) return Status::Ok();
+  StatusOr<std::string> stop =
+      pass.store->ComputedProperty("ps", pass.app, "stop-timeout-seconds", "30");
+  if (!stop.ok()) return stop.status();
+  pass.stop_timeout = SettingInt(*stop, 30);
+  pass.stop_timeout_loaded = true;
+  return Status::Ok();
+}
+
 static Status LoadProperties(Store* store, Reconciler::Pass& pass) {
   auto get = [&](const char* plugin, const std::string& app, const char* key,
                  const char* fallback) -> StatusOr<std::string> {
@@ -44,20 +57,19 @@ static Status LoadProperties(Store* store, Reconciler::Pass& pass) {
                           : store->ComputedProperty(plugin, app, key, fallback);
   };
   StatusOr<std::string> policy = get("ps", pass.app, "restart-policy", "on-failure:10");
-  StatusOr<std::string> stop = get("ps", pass.app, "stop-timeout-seconds", "30");
   StatusOr<std::string> retire = get("checks", pass.app, "wait-to-retire", "60");
   StatusOr<std::string> wait = get("checks", kGlobal, "default-wait", "10");
   StatusOr<std::string> domain = get("domains", kGlobal, "vhost", "");
   StatusOr<std::string> scheduler = get("scheduler", pass.app, "selected", "docker-local");
   StatusOr<std::string> disabled = store->GetProperty("checks", pass.app, "disabled");
   StatusOr<std::string> skipped = store->GetProperty("checks", pass.app, "skipped");
-  for (const auto* s : {&policy, &stop, &retire, &wait, &domain, &scheduler, &disabled, &skipped}) {
+  for (const auto* s : {&policy, &retire, &wait, &domain, &scheduler, &disabled, &skipped}) {
     if (!s->ok()) return s->status();
   }
+  DOKKU_RETURN_IF_ERROR(LoadStopTimeout(pass));
   pass.restart_policy = *policy;
-  pass.stop_timeout = ToInt(*stop, 30);
-  pass.wait_to_retire = ToInt(*retire, 60);
-  pass.default_wait = wait->empty() ? 10 : ToInt(*wait, 10);
+  pass.wait_to_retire = SettingInt(*retire, 60);
+  pass.default_wait = wait->empty() ? 10 : SettingInt(*wait, 10);
   pass.domain = *domain;
   pass.scheduler = *scheduler;
   pass.checks_disabled = SplitCommas(*disabled);

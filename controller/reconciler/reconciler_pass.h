@@ -33,8 +33,11 @@ struct Reconciler::Pass {
   std::vector<FormationEntry> formation;
   DesiredApp desired;
 
+  // The app's settings, read from the store once per pass (LoadStopTimeout, BuildDesired) and
+  // parsed with one rule (SettingInt), so every step of the pass uses the same values.
   std::string restart_policy = "on-failure:10";
   int stop_timeout = 30;
+  bool stop_timeout_loaded = false;  // retirements need it before BuildDesired runs
   int wait_to_retire = 60;
   int default_wait = 10;
   std::string domain;
@@ -48,6 +51,13 @@ struct Reconciler::Pass {
   std::vector<Upstream> swarm_upstreams;          // web tasks, proxied next to local containers
   std::vector<ObservedContainer> swarm_observed;  // task containers, for `ps`
 };
+
+// An integer setting as stored (ps:set and checks:set validate it): `fallback` when it is not a
+// whole decimal int.
+int SettingInt(const std::string& value, int fallback);
+
+// Reads ps stop-timeout-seconds into pass.stop_timeout, once per pass.
+Status LoadStopTimeout(Reconciler::Pass& pass);
 
 // Runs fn(0..n-1) with at most `parallel` at once; returns when all are done.
 void ParallelFor(int n, int parallel, const std::function<void(int)>& fn);

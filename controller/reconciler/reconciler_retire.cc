@@ -18,14 +18,8 @@ Status Reconciler::RetireDue(Pass& pass, int64_t* next_due_ms) {
   std::vector<Retirement> due, later;
   for (const Retirement& r : pass.retirements) (r.retire_at <= now ? due : later).push_back(r);
   if (due.empty()) return Status::Ok();
-  StatusOr<std::string> timeout =
-      pass.store->ComputedProperty("ps", pass.app, "stop-timeout-seconds", "30");
-  if (!timeout.ok()) return timeout.status();
-  int stop_timeout = 30;
-  try {
-    stop_timeout = std::stoi(*timeout);
-  } catch (...) {
-  }
+  DOKKU_RETURN_IF_ERROR(LoadStopTimeout(pass));
+  const int stop_timeout = pass.stop_timeout;
   std::vector<Status> results(due.size());
   ParallelFor(static_cast<int>(due.size()), options_.docker_parallel, [&](int i) {
     results[i] = StopAndRemove(docker_, due[i].container_id, stop_timeout);
@@ -55,17 +49,10 @@ StatusOr<ReconcileResult> Reconciler::RemoveEverything(Pass& pass, bool purge_ro
   if (proxy_ != nullptr) DOKKU_RETURN_IF_ERROR(proxy_->Remove(pass.app));
   int64_t unused_requeue = 0;
   DOKKU_RETURN_IF_ERROR(RemoveSwarmServices(pass, /*now=*/true, &unused_requeue));
+  // An app without a row has no settings left: the default. One being deleted still has its
+  // own, and a store error reading it is no reason to keep its containers.
   int stop_timeout = 30;
-  if (purge_row) {
-    StatusOr<std::string> timeout =
-        pass.store->ComputedProperty("ps", pass.app, "stop-timeout-seconds", "30");
-    if (timeout.ok()) {
-      try {
-        stop_timeout = std::stoi(*timeout);
-      } catch (...) {
-      }
-    }
-  }
+  if (purge_row && LoadStopTimeout(pass).ok()) stop_timeout = pass.stop_timeout;
   std::vector<std::string> ids;
   for (const ActualContainer& c : *actual) ids.push_back(c.id);
   for (const Retirement& r : pass.retirements) {

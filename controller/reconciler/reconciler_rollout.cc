@@ -301,8 +301,7 @@ Status Reconciler::ApplyChange(Pass& pass, const TypeChange& change) {
     for (const DesiredProc& p : pass.desired.procs) {
       if (p.proctype == proctype) blocked.second.insert(p.spec_hash);
     }
-    return Status::FailedPrecondition(
-        fmt::format("Could not start due to {} failed checks", failed_checks));
+    return Status::Terminal(fmt::format("Could not start due to {} failed checks", failed_checks));
   }
 
   // Cutover. For web the proxy moves to the new containers first: if nginx refuses the new
@@ -328,7 +327,7 @@ Status Reconciler::ApplyChange(Pass& pass, const TypeChange& change) {
       for (const DesiredProc& p : pass.desired.procs) {
         if (p.proctype == proctype) blocked.second.insert(p.spec_hash);
       }
-      return Status::FailedPrecondition("Proxy configuration failed: " + proxied.message());
+      return Status::Terminal("Proxy configuration failed: " + proxied.message());
     }
   }
   // Then, one index at a time, the old container is registered for retirement before it is

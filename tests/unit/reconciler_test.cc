@@ -232,6 +232,19 @@ TEST_F(ReconcilerTest, RestartIsStartFirstAndRetiresTheOldContainerLater) {
   EXPECT_TRUE(store_->ListRetirements()->empty());
 }
 
+TEST_F(ReconcilerTest, RetirementStopsWithTheAppsStopTimeout) {
+  ASSERT_OK(store_->SetProperty("ps", "app", "stop-timeout-seconds", "7"));
+  AddImage("v1");
+  Deploy("v1");
+  std::string old_id = docker_.Find("app.web.1")->id;
+  ASSERT_OK(store_->Restart("app", ""));
+  Pass();
+  clock_.Advance(60'000);
+  Pass();
+  EXPECT_FALSE(docker_.Find(old_id).has_value());
+  EXPECT_THAT(docker_.calls(), Contains("stop " + old_id + " 7"));
+}
+
 TEST_F(ReconcilerTest, RefusedProxyConfigKeepsTheOldContainerServing) {
   AddImage("v1");
   Deploy("v1");

@@ -2,12 +2,12 @@
 #include <fmt/format.h>
 
 #include <algorithm>
-#include <charconv>
 #include <tuple>
 
 #include "controller/model/naming.h"
 #include "controller/scheduler/swarm/swarm_scheduler.h"
 #include "controller/scheduler/swarm/swarm_tasks.h"
+#include "store/parse_int.h"
 
 namespace dokku {
 namespace {
@@ -16,13 +16,6 @@ namespace {
 bool IsIpv4(const std::string& ip) {
   return !ip.empty() && std::all_of(ip.begin(), ip.end(),
                                     [](char c) { return c == '.' || (c >= '0' && c <= '9'); });
-}
-
-std::optional<int64_t> ParseRelease(const std::string& text) {
-  int64_t out = 0;
-  auto [end, ec] = std::from_chars(text.data(), text.data() + text.size(), out);
-  if (text.empty() || ec != std::errc() || end != text.data() + text.size()) return std::nullopt;
-  return out;
 }
 
 }  // namespace
@@ -131,7 +124,7 @@ Status SwarmScheduler::Fill(const std::string& app, const std::vector<ServiceTas
       c.name = fmt::format("{}.{}.{}", app, proc, t.slot);
       c.proctype = proc;
       c.index = t.slot;
-      c.release_id = ParseRelease(SwarmLabel(t.container_labels, kLabelRelease));
+      c.release_id = ParseInt(SwarmLabel(t.container_labels, kLabelRelease));
       c.state = t.state;
       c.role = IsCurrentTask(t, s) ? "live" : "retiring";
       c.ip = t.ip;

@@ -3,7 +3,6 @@
 #include <fmt/format.h>
 
 #include <algorithm>
-#include <charconv>
 
 #include "controller/model/naming.h"
 #include "controller/scheduler/swarm/swarm_tasks.h"
