@@ -6,11 +6,10 @@
 #include "cli/command_util.h"
 #include "cli/follow.h"
 #include "cli/report.h"
+#include "store/schedulers.h"
 
 namespace dokku {
 namespace {
-
-constexpr char kDefaultScheduler[] = "docker-local";
 
 int SchedulerSet(Context& ctx, const Args& args) {
   ParsedFlags p;
@@ -44,7 +43,7 @@ int SchedulerSet(Context& ctx, const Args& args) {
 StatusOr<ReportFlags> SchedulerFlags(Store& store, const std::string& app) {
   StatusOr<std::string> global = store.GetProperty("scheduler", kGlobal, "selected");
   if (!global.ok()) return global.status();
-  const std::string global_or_default = global->empty() ? kDefaultScheduler : *global;
+  const std::string global_or_default = global->empty() ? std::string(kDefaultScheduler) : *global;
   if (app == kGlobal) {
     return ReportFlags{{"--scheduler-computed-selected", global_or_default},
                        {"--scheduler-global-selected", *global}};
@@ -61,11 +60,14 @@ int SchedulerReport(Context& ctx, const Args& args) {
                    [&](const std::string& app) { return SchedulerFlags(ctx.store(), app); });
 }
 
+// Built from the scheduler list before the table below (same translation unit, so in order).
+const std::string kSchedulerSetHelp =
+    "Set or clear a scheduler property for an app (selected: " + SchedulerNameList(" | ") + ")";
+
 const Command kSchedulerCommands[] = {
     {"scheduler:report", "scheduler:report [<app>|--global] [<flag>]",
      "Displays a scheduler report for one or more apps", SchedulerReport},
-    {"scheduler:set", "scheduler:set [--global|<app>] <key> <value>",
-     "Set or clear a scheduler property for an app (selected: docker-local | docker-swarm)",
+    {"scheduler:set", "scheduler:set [--global|<app>] <key> <value>", kSchedulerSetHelp,
      SchedulerSet},
 };
 

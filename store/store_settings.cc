@@ -5,6 +5,7 @@
 #include <algorithm>
 #include <set>
 
+#include "store/schedulers.h"
 #include "store/store.h"
 #include "store/store_internal.h"
 #include "store/validation.h"
@@ -50,9 +51,9 @@ Status ValidateStopTimeout(const std::string& v) { return ValidateSeconds(v, 360
 Status ValidateWaitToRetire(const std::string& v) { return ValidateSeconds(v, 86400); }
 Status ValidateDefaultWait(const std::string& v) { return ValidateSeconds(v, 3600); }
 Status ValidateScheduler(const std::string& v) {
-  if (v == "docker-local" || v == "docker-swarm") return Status::Ok();
+  if (IsKnownScheduler(v)) return Status::Ok();
   return Status::InvalidArgument(
-      fmt::format("Invalid scheduler '{}': valid schedulers are docker-local, docker-swarm", v));
+      fmt::format("Invalid scheduler '{}': valid schedulers are {}", v, SchedulerNameList()));
 }
 
 const PropertyRule kRules[] = {

@@ -152,7 +152,7 @@ StatusOr<ReconcileResult> Reconciler::Reconcile(Store* store, const std::string&
   DOKKU_RETURN_IF_ERROR(BuildDesired(pass));
   int64_t heal_requeue = 0;
   bool converged = true;
-  if (pass.scheduler == "docker-swarm") {
+  if (pass.scheduler == kDockerSwarm) {
     DOKKU_RETURN_IF_ERROR(ApplySwarm(pass, &heal_requeue, &converged));
     // The local containers the app may still have (a switch from docker-local) go once the
     // services serve: the local plan below then has nothing to run.
@@ -161,11 +161,11 @@ StatusOr<ReconcileResult> Reconciler::Reconcile(Store* store, const std::string&
   StatusOr<std::vector<ActualContainer>> actual = ListActual(pass);
   if (!actual.ok()) return actual.status();
   Plan plan = MakePlan(pass.desired, *actual);
-  if (pass.scheduler == "docker-swarm" && (!converged || !pass.failure.empty())) {
+  if (pass.scheduler == kDockerSwarm && (!converged || !pass.failure.empty())) {
     plan.changes.clear();  // keep local containers serving until the services do
   }
   Status applied = ApplyPlan(pass, plan, &heal_requeue);
-  if (applied.ok() && pass.scheduler == "docker-local") {
+  if (applied.ok() && pass.scheduler == kDockerLocal) {
     DOKKU_RETURN_IF_ERROR(RemoveSwarmServices(pass, /*now=*/false, &heal_requeue));
   }
   if (!applied.ok() && !applied.IsTerminal()) return applied;  // retried with backoff
@@ -174,7 +174,7 @@ StatusOr<ReconcileResult> Reconciler::Reconcile(Store* store, const std::string&
     DOKKU_RETURN_IF_ERROR(Observe(pass));
     return ReconcileResult{heal_requeue > 0 ? heal_requeue : 2000};
   }
-  if (!pass.failure.empty() && pass.scheduler == "docker-swarm" && pass.release_rollout) {
+  if (!pass.failure.empty() && pass.scheduler == kDockerSwarm && pass.release_rollout) {
     applied = Status::Terminal(pass.failure);
     pass.failure.clear();
   }

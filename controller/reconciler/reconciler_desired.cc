@@ -60,7 +60,8 @@ static Status LoadProperties(Store* store, Reconciler::Pass& pass) {
   StatusOr<std::string> retire = get("checks", pass.app, "wait-to-retire", "60");
   StatusOr<std::string> wait = get("checks", kGlobal, "default-wait", "10");
   StatusOr<std::string> domain = get("domains", kGlobal, "vhost", "");
-  StatusOr<std::string> scheduler = get("scheduler", pass.app, "selected", "docker-local");
+  StatusOr<std::string> scheduler =
+      get("scheduler", pass.app, "selected", kDefaultScheduler.data());
   StatusOr<std::string> disabled = store->GetProperty("checks", pass.app, "disabled");
   StatusOr<std::string> skipped = store->GetProperty("checks", pass.app, "skipped");
   for (const auto* s : {&policy, &retire, &wait, &domain, &scheduler, &disabled, &skipped}) {

@@ -11,6 +11,7 @@
 #include "controller/model/checks_file.h"
 #include "controller/model/procfile.h"
 #include "controller/reconciler/reconciler.h"
+#include "store/schedulers.h"
 
 namespace dokku {
 
@@ -47,7 +48,7 @@ struct Reconciler::Pass {
   bool web_rolled = false;      // web got new containers in this pass
   int retired = 0;              // old containers scheduled for retirement
   std::string failure;          // the pass's terminal failure, reported to the CLI
-  std::string scheduler = "docker-local";
+  std::string scheduler = std::string(kDefaultScheduler);
   std::vector<Upstream> swarm_upstreams;          // web tasks, proxied next to local containers
   std::vector<ObservedContainer> swarm_observed;  // task containers, for `ps`
 };
