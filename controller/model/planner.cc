@@ -9,6 +9,23 @@ bool IsUpState(const std::string& state) {
   return state == "running" || state == "restarting" || state == "paused";
 }
 
+RolloutPolicy PlanRollout(const std::string& proctype, ChecksMode checks, bool proxied) {
+  const bool web = proctype == "web";
+  RolloutPolicy policy;
+  policy.strategy =
+      checks == ChecksMode::kDisabled ? RolloutStrategy::kStopFirst : RolloutStrategy::kStartFirst;
+  policy.checks = checks;
+  policy.checks_file = web;
+  policy.replaced =
+      policy.strategy == RolloutStrategy::kStartFirst ? Departure::kRetire : Departure::kStop;
+  policy.proxy_first = web && proxied;
+  // nginx reloads asynchronously and may finish requests on the old workers: a container that
+  // left the proxy retires after wait-to-retire instead of stopping now.
+  policy.scaled_down = policy.proxy_first ? Departure::kRetire : Departure::kStop;
+  policy.batch_size = kAllAtOnce;
+  return policy;
+}
+
 namespace {
 
 const DesiredProc* FindProc(const DesiredApp& desired, const std::string& proctype) {
@@ -39,6 +56,24 @@ void PlanLive(const DesiredApp& desired, const DesiredProc& proc, const ActualCo
     return;
   }
   if (!up) plan->start.push_back(c.id);
+}
+
+// Gives each change its type's rollout policy and puts the changes in rollout order.
+void AddChanges(const DesiredApp& desired, std::map<std::string, TypeChange>& changes, Plan* plan) {
+  for (auto& [proctype, change] : changes) {
+    const DesiredProc* proc = FindProc(desired, proctype);
+    change.policy =
+        PlanRollout(proctype, proc ? proc->checks : ChecksMode::kEnabled, desired.proxied);
+    std::sort(change.create.begin(), change.create.end());
+    std::sort(change.replace.begin(), change.replace.end());
+    // Highest indices go first, as Dokku retires them.
+    std::sort(change.scale_down.rbegin(), change.scale_down.rend());
+    if (proctype == "web") {
+      plan->changes.insert(plan->changes.begin(), change);
+    } else {
+      plan->changes.push_back(change);
+    }
+  }
 }
 
 }  // namespace
@@ -87,17 +122,7 @@ Plan MakePlan(const DesiredApp& desired, const std::vector<ActualContainer>& act
     }
   }
 
-  for (auto& [proctype, change] : changes) {
-    std::sort(change.create.begin(), change.create.end());
-    std::sort(change.replace.begin(), change.replace.end());
-    // Highest indices go first, as Dokku retires them.
-    std::sort(change.scale_down.rbegin(), change.scale_down.rend());
-    if (proctype == "web") {
-      plan.changes.insert(plan.changes.begin(), change);
-    } else {
-      plan.changes.push_back(change);
-    }
-  }
+  AddChanges(desired, changes, &plan);
   std::sort(plan.remove.begin(), plan.remove.end());
   return plan;
 }

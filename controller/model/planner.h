@@ -1,6 +1,8 @@
 // Plan(desired, actual): the pure diff at the heart of the reconcile loop. Given what an app
 // should run and the containers Docker reports for it, it says which containers to remove, start,
-// stop, create, replace or scale down. No I/O, no clock: table-driven tests cover it.
+// stop, create, replace or scale down, and per process type how the rollout goes (PlanRollout:
+// start-first or stop-first, retire or stop, proxy first). No I/O, no clock: table-driven tests
+// cover both.
 #pragma once
 
 #include <cstdint>
@@ -25,6 +27,7 @@ struct DesiredProc {
 struct DesiredApp {
   bool running = true;    // ps:stop makes it false
   bool deployed = false;  // false: nothing may run (never deployed, or no image)
+  bool proxied = true;    // web is behind the proxy (false: it publishes its port on the host)
   std::vector<DesiredProc> procs;
   // Specs whose rollout failed in the current generation: not retried until the user asks.
   std::set<std::string> blocked_hashes;
@@ -41,6 +44,46 @@ struct ActualContainer {
   bool retirement_registered = false;  // has a row in `retirements`
 };
 
+// How new containers take over from old ones.
+enum class RolloutStrategy {
+  // The new containers start under temporary names next to the old ones, are checked, take over
+  // (the cutover) and are renamed; the old ones go afterwards.
+  kStartFirst,
+  // The old containers are stopped and removed first (downtime, as asked for); the new ones start
+  // under their final names, unchecked.
+  kStopFirst,
+};
+
+// What happens to a container that leaves.
+enum class Departure {
+  kStop,    // stopped and removed now
+  kRetire,  // registered in `retirements`, renamed, stopped and removed after wait-to-retire
+};
+
+// A rollout's batch size that means every index of the type at once.
+constexpr int kAllAtOnce = 0;
+
+// The rollout policy of one process type, decided by PlanRollout().
+struct RolloutPolicy {
+  RolloutStrategy strategy = RolloutStrategy::kStartFirst;
+  // The new containers' checks: run, skipped (and said so), or none at all (stop-first).
+  ChecksMode checks = ChecksMode::kEnabled;
+  bool checks_file = false;  // the release's CHECKS file applies (else the default check)
+  Departure replaced = Departure::kRetire;   // old containers of replaced indices
+  Departure scaled_down = Departure::kStop;  // containers above the new quantity
+  // The proxy drops leaving containers before they stop or retire, and moves to the new ones
+  // before the old ones retire (the cutover).
+  bool proxy_first = false;
+  int batch_size = kAllAtOnce;  // indices rolled at once; only kAllAtOnce is applied today
+  bool operator==(const RolloutPolicy&) const = default;
+};
+
+// Dokku's rules for one process type: web is the only proxied type and the only one with CHECKS
+// file checks; checks:disable means stop-first (zero downtime disabled), checks:skip stays
+// start-first without checks; web behind the proxy leaves the proxy first and retires what it
+// scales down, everything else scaled down stops at once.
+RolloutPolicy PlanRollout(const std::string& proctype, ChecksMode checks, bool proxied);
+
 // Changes to one process type, applied as one rollout step.
 struct TypeChange {
   std::string proctype;
@@ -48,6 +91,7 @@ struct TypeChange {
   std::vector<int> create;                              // new indices
   std::vector<std::pair<int, std::string>> replace;     // index -> old container id
   std::vector<std::pair<int, std::string>> scale_down;  // index -> container id
+  RolloutPolicy policy;                                 // how the change is applied
   bool operator==(const TypeChange&) const = default;
 };
 

@@ -27,6 +27,8 @@
 
 namespace dokku {
 
+struct NewContainer;  // one new container of a rollout (reconciler_change.cc)
+
 struct ReconcilerOptions {
   std::string store_id;       // value of the com.dokkud.store label on our containers
   bool proxy_enabled = true;  // false: web publishes its port on 127.0.0.1 instead
@@ -71,7 +73,26 @@ class Reconciler {
   Status PrepareRelease(Pass& pass, Release* release, bool* failed);
   Status BuildDesired(Pass& pass);
   Status ApplyPlan(Pass& pass, const Plan& plan, int64_t* requeue_ms);
+  Status ReportDeployed(Pass& pass);
+  // One process type's change, in the steps its RolloutPolicy says (reconciler_change.cc).
   Status ApplyChange(Pass& pass, const TypeChange& change);
+  Status ScaleDown(Pass& pass, const TypeChange& change);
+  Status StopFirst(Pass& pass, const TypeChange& change);
+  void StartAndCheck(Pass& pass, const TypeChange& change, std::vector<NewContainer>& slots);
+  void StartAndCheckOne(Pass& pass, const TypeChange& change, NewContainer& slot);
+  // Removes the new containers and fails the rollout if any did not start or failed its checks.
+  Status HandleFailedStarts(Pass& pass, const std::string& proctype,
+                            const std::vector<NewContainer>& slots);
+  void EmitContainerOutput(Pass& pass, const std::string& proctype, const NewContainer& slot);
+  Status Cutover(Pass& pass, const std::string& proctype, const std::vector<NewContainer>& slots);
+  Status RetireReplaced(Pass& pass, const std::string& proctype,
+                        const std::vector<NewContainer>& slots, int64_t now);
+  Status RenameToLive(Pass& pass, const TypeChange& change, const std::vector<NewContainer>& slots,
+                      int64_t now);
+  // The repeated acts of a rollout.
+  Status RegisterRetirement(Pass& pass, const std::string& id, int64_t now);
+  void MarkBlocked(Pass& pass, const std::string& proctype);  // not retried this generation
+  void RemoveNew(Pass& pass, const std::string& id);          // best effort, logged
   Status StartHeals(Pass& pass, const std::vector<std::string>& ids, int64_t* requeue_ms);
   // Points the proxy at the app's running live web containers, minus `exclude_ids`, plus the
   // (not yet renamed) containers in `include_ids`, plus Swarm's web tasks.

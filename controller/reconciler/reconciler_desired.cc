@@ -104,6 +104,7 @@ Status Reconciler::BuildDesired(Pass& pass) {
   DesiredApp& d = pass.desired;
   d.running = pass.row.desired_running;
   d.deployed = pass.release.has_value();
+  d.proxied = options_.proxy_enabled;
   {
     std::lock_guard<std::mutex> lock(mu_);
     auto it = blocked_.find(pass.app);

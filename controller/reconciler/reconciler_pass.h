@@ -63,4 +63,7 @@ Status LoadStopTimeout(Reconciler::Pass& pass);
 // Runs fn(0..n-1) with at most `parallel` at once; returns when all are done.
 void ParallelFor(int n, int parallel, const std::function<void(int)>& fn);
 
+// Stops (with the app's stop timeout) and removes a container; gone already is fine.
+Status StopAndRemove(DockerApi* docker, const std::string& id, int stop_timeout);
+
 }  // namespace dokku

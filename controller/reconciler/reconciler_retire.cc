@@ -6,8 +6,7 @@
 
 namespace dokku {
 
-// Stops (with the app's stop timeout) and removes a container; gone already is fine.
-static Status StopAndRemove(DockerApi* docker, const std::string& id, int stop_timeout) {
+Status StopAndRemove(DockerApi* docker, const std::string& id, int stop_timeout) {
   Status st = docker->StopContainer(id, stop_timeout);
   if (!st.ok() && !st.IsNotFound()) return st;
   return docker->RemoveContainer(id);

@@ -4,6 +4,8 @@
 #include <gmock/gmock.h>
 #include <gtest/gtest.h>
 
+#include <algorithm>
+
 #include "tests/testing/fake_checks.h"
 #include "tests/testing/fake_docker.h"
 #include "tests/testing/testutil.h"
@@ -297,6 +299,58 @@ TEST_F(ReconcilerTest, ScaleDownOfOtherTypesStopsAtOnce) {
   Pass();
   EXPECT_TRUE(Running("app.worker.").empty());
   EXPECT_TRUE(store_->ListRetirements()->empty());
+}
+
+TEST_F(ReconcilerTest, ChecksDisableMakesTheRestartStopFirst) {
+  // Given checks:disable for web, a restart takes the old container out of the proxy, stops and
+  // removes it, then starts the new one under its final name without checks; nothing retires.
+  AddImage("v1");
+  Deploy("v1");
+  const std::string old_id = docker_.Find("app.web.1")->id;
+  ASSERT_OK(store_->SetChecksMode("app", "disable", {"web"}));
+  Pass();
+  docker_.ClearCalls();
+  proxy_.calls.clear();
+  ASSERT_OK(store_->Restart("app", ""));
+  Pass();
+  EXPECT_FALSE(docker_.Find(old_id).has_value());
+  auto web = docker_.Find("app.web.1");
+  ASSERT_TRUE(web.has_value());
+  EXPECT_EQ(web->state, "running");
+  EXPECT_TRUE(store_->ListRetirements()->empty());
+  std::vector<std::string> calls = docker_.calls();
+  auto stop = std::find(calls.begin(), calls.end(), "stop " + old_id + " 30");
+  auto create = std::find(calls.begin(), calls.end(), "create app.web.1");
+  ASSERT_NE(stop, calls.end());
+  ASSERT_NE(create, calls.end());
+  EXPECT_LT(stop, create);
+  EXPECT_EQ(docker_.CallCount("rename"), 0);
+  ASSERT_FALSE(proxy_.calls.empty());
+  EXPECT_EQ(proxy_.calls.front(), "remove app");  // out of the proxy before it stops
+  EXPECT_EQ(proxy_.current["app"], 1u);
+  std::vector<std::string> events = EventTexts();
+  EXPECT_THAT(events,
+              Contains("Zero downtime is disabled, stopping currently running containers  (web)"));
+  EXPECT_THAT(events, Contains("Stopping " + old_id.substr(0, 12) + " (web)"));
+  EXPECT_EQ(std::count(events.begin(), events.end(), "Attempting pre-flight checks (web.1)"), 1);
+  EXPECT_EQ(GetApp().last_error, "");
+}
+
+TEST_F(ReconcilerTest, ChecksSkipStaysStartFirst) {
+  // Given checks:skip for web, a restart still starts the new container next to the old one,
+  // says the checks were skipped, and retires the old one.
+  AddImage("v1");
+  Deploy("v1");
+  const std::string old_id = docker_.Find("app.web.1")->id;
+  ASSERT_OK(store_->SetChecksMode("app", "skip", {"web"}));
+  Pass();
+  ASSERT_OK(store_->Restart("app", ""));
+  Pass();
+  EXPECT_NE(docker_.Find("app.web.1")->id, old_id);
+  EXPECT_EQ(docker_.Find(old_id)->state, "running");
+  ASSERT_EQ(store_->ListRetirements()->size(), 1u);
+  EXPECT_THAT(EventTexts(), Contains("Zero downtime checks have been skipped (web.1)"));
+  EXPECT_THAT(EventTexts(), Contains("Scheduling old container shutdown in 60 seconds (web.1)"));
 }
 
 TEST_F(ReconcilerTest, SelfHealsAStoppedContainerWithBackoff) {

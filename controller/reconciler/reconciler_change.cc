@@ -1,0 +1,281 @@
+// Reconciler: applying one process type's change in the steps its RolloutPolicy (planner.h)
+// says: scale down, stop first, start and check, handle failed starts, cut over, register the
+// retirements, rename.
+#include <fmt/format.h>
+
+#include <algorithm>
+#include <sstream>
+
+#include "controller/env/log.h"
+#include "controller/reconciler/reconciler_pass.h"
+
+namespace dokku {
+
+// The outcome of starting one new container.
+struct NewContainer {
+  int index = 0;
+  std::string old_id;  // the container it replaces, if any
+  std::string id;
+  Status status;
+  CheckOutcome outcome;
+};
+
+namespace {
+
+std::string Short(const std::string& id, size_t n = 12) { return id.substr(0, n); }
+
+// New containers started and checked at once within one process type.
+constexpr int kMaxParallelChecks = 64;
+
+// One new container per created or replaced index, by index.
+std::vector<NewContainer> NewSlots(const TypeChange& change) {
+  std::vector<NewContainer> slots;
+  for (int index : change.create) slots.push_back({index, "", "", Status::Ok(), {}});
+  for (const auto& [index, old_id] : change.replace)
+    slots.push_back({index, old_id, "", Status::Ok(), {}});
+  std::sort(slots.begin(), slots.end(), [](auto& a, auto& b) { return a.index < b.index; });
+  return slots;
+}
+
+}  // namespace
+
+Status Reconciler::ApplyChange(Pass& pass, const TypeChange& change) {
+  const RolloutPolicy& policy = change.policy;
+  if (policy.batch_size != kAllAtOnce) return Status::Internal("rollout batches are not applied");
+  DOKKU_RETURN_IF_ERROR(ScaleDown(pass, change));
+  std::vector<NewContainer> slots = NewSlots(change);
+  if (slots.empty()) return Status::Ok();
+  pass.emit(kInfo1, fmt::format("Deploying {} (count={})", change.proctype, change.quantity));
+  if (policy.strategy == RolloutStrategy::kStopFirst && !change.replace.empty()) {
+    DOKKU_RETURN_IF_ERROR(StopFirst(pass, change));
+  }
+  StartAndCheck(pass, change, slots);
+  DOKKU_RETURN_IF_ERROR(HandleFailedStarts(pass, change.proctype, slots));
+  if (policy.proxy_first) DOKKU_RETURN_IF_ERROR(Cutover(pass, change.proctype, slots));
+  // Then, one index at a time, the old container is registered for retirement before it is
+  // renamed, so a crash at any point leaves a state the next pass completes.
+  const int64_t now = clock_->NowMs();
+  const bool retire = policy.replaced == Departure::kRetire;
+  if (retire) DOKKU_RETURN_IF_ERROR(RetireReplaced(pass, change.proctype, slots, now));
+  if (policy.strategy == RolloutStrategy::kStartFirst) {
+    DOKKU_RETURN_IF_ERROR(RenameToLive(pass, change, slots, now));
+  }
+  pass.docker_changed = true;  // names changed: later proxy updates must list again
+  if (change.proctype == "web") {
+    pass.web_rolled = true;
+    DOKKU_RETURN_IF_ERROR(UpdateProxy(pass, {}));
+    std::vector<std::string> leaving;
+    for (const NewContainer& slot : slots) {
+      if (!slot.old_id.empty() && retire) leaving.push_back(slot.old_id);
+    }
+    DrainAndTerminate(pass, leaving);
+  }
+  return Status::Ok();
+}
+
+Status Reconciler::ScaleDown(Pass& pass, const TypeChange& change) {
+  if (change.scale_down.empty()) return Status::Ok();
+  const std::string& proctype = change.proctype;
+  std::vector<std::string> leaving;
+  for (const auto& [index, id] : change.scale_down) leaving.push_back(id);
+  // Out of the proxy first; PlanRollout() says why they then retire instead of stopping.
+  if (change.policy.proxy_first) {
+    DOKKU_RETURN_IF_ERROR(UpdateProxy(pass, {leaving.begin(), leaving.end()}));
+  }
+  if (change.policy.scaled_down == Departure::kStop) {
+    std::vector<Status> errors(change.scale_down.size());
+    ParallelFor(static_cast<int>(change.scale_down.size()), options_.docker_parallel, [&](int i) {
+      const auto& [index, id] = change.scale_down[i];
+      pass.emit(kVerbose, fmt::format("Stopping {}.{} ({})", proctype, index, Short(id)));
+      errors[i] = StopAndRemove(docker_, id, pass.stop_timeout);
+    });
+    for (const Status& st : errors) DOKKU_RETURN_IF_ERROR(st);
+    pass.docker_changed = true;
+    return Status::Ok();
+  }
+  const int64_t now = clock_->NowMs();
+  for (const auto& [index, id] : change.scale_down) {
+    DOKKU_RETURN_IF_ERROR(RegisterRetirement(pass, id, now));
+    pass.emit(kVerbose, fmt::format("Scheduling orphaned container shutdown in {} seconds ({}.{})",
+                                    pass.wait_to_retire, proctype, index));
+    Status st = docker_->RenameContainer(id, RetiringName(pass.app, proctype, index, now / 1000));
+    if (!st.ok() && !st.IsNotFound()) return st;
+  }
+  pass.docker_changed = true;
+  if (change.policy.proxy_first) DrainAndTerminate(pass, leaving);
+  return Status::Ok();
+}
+
+// Stop-first: the old containers go before the new ones start (downtime, as asked for).
+Status Reconciler::StopFirst(Pass& pass, const TypeChange& change) {
+  const std::string& proctype = change.proctype;
+  pass.emit(kVerbose, fmt::format("Zero downtime is disabled, stopping currently running "
+                                  "containers  ({})",
+                                  proctype));
+  std::set<std::string> olds;
+  for (const auto& [index, id] : change.replace) olds.insert(id);
+  if (change.policy.proxy_first) DOKKU_RETURN_IF_ERROR(UpdateProxy(pass, olds));
+  for (const auto& [index, id] : change.replace) {
+    pass.emit(kVerbose, fmt::format("Stopping {} ({})", Short(id), proctype));
+    DOKKU_RETURN_IF_ERROR(StopAndRemove(docker_, id, pass.stop_timeout));
+  }
+  pass.docker_changed = true;
+  return Status::Ok();
+}
+
+// Every new container is started and checked at once: the checks mostly wait, and Docker calls
+// are bounded by the transport pool, not here.
+void Reconciler::StartAndCheck(Pass& pass, const TypeChange& change,
+                               std::vector<NewContainer>& slots) {
+  ParallelFor(static_cast<int>(slots.size()), kMaxParallelChecks,
+              [&](int i) { StartAndCheckOne(pass, change, slots[i]); });
+  pass.docker_changed = true;
+}
+
+void Reconciler::StartAndCheckOne(Pass& pass, const TypeChange& change, NewContainer& slot) {
+  const RolloutPolicy& policy = change.policy;
+  const std::string& proctype = change.proctype;
+  // Start-first: a temporary name next to the old container until the cutover.
+  const std::string name = policy.strategy == RolloutStrategy::kStartFirst
+                               ? UpcomingName(pass.app, proctype, slot.index, NewSuffix())
+                               : LiveName(pass.app, proctype, slot.index);
+  StatusOr<std::string> id = docker_->CreateContainer(MakeSpec(pass, proctype, slot.index, name));
+  if (!id.ok()) {
+    slot.status = id.status();
+    return;
+  }
+  slot.id = *id;
+  slot.status = docker_->StartContainer(slot.id);
+  if (!slot.status.ok()) return;
+  StatusOr<ContainerInfo> info = docker_->InspectContainer(slot.id);
+  if (!info.ok()) {
+    slot.status = info.status();
+    return;
+  }
+  if (policy.checks == ChecksMode::kDisabled) {
+    slot.outcome.ok = true;
+    return;
+  }
+  pass.emit(kVerbose, fmt::format("Attempting pre-flight checks ({}.{})", proctype, slot.index));
+  CheckTarget target{proctype, slot.index, info->ip, options_.web_port};
+  slot.outcome = RunContainerChecks(policy.checks_file ? pass.checks : std::nullopt,
+                                    policy.checks == ChecksMode::kSkipped, pass.default_wait,
+                                    slot.id, target, docker_, prober_, sleeper_, pass.emit);
+}
+
+Status Reconciler::HandleFailedStarts(Pass& pass, const std::string& proctype,
+                                      const std::vector<NewContainer>& slots) {
+  int failed_checks = 0;
+  bool interrupted = false;
+  Status docker_error;
+  for (const NewContainer& slot : slots) {
+    if (!slot.status.ok()) {
+      // A container that cannot even start (no /bin/sh, bad command) fails the rollout; an
+      // unreachable Docker is retried.
+      if (slot.status.IsUnavailable()) docker_error = slot.status;
+      pass.emit(kWarn, fmt::format("Could not start {}.{}: {}", proctype, slot.index,
+                                   slot.status.message()));
+      ++failed_checks;
+    } else if (!slot.outcome.ok) {
+      interrupted = interrupted || slot.outcome.interrupted;
+      failed_checks += std::max(slot.outcome.failed, 1);
+    }
+  }
+  if (failed_checks == 0 && !interrupted) return Status::Ok();
+  for (const NewContainer& slot : slots) {
+    if (slot.id.empty()) continue;
+    if (!slot.outcome.ok && !interrupted) EmitContainerOutput(pass, proctype, slot);
+    RemoveNew(pass, slot.id);
+  }
+  if (interrupted) return Status::Unavailable("rollout interrupted by shutdown");
+  if (!docker_error.ok()) return docker_error;
+  MarkBlocked(pass, proctype);
+  return Status::Terminal(fmt::format("Could not start due to {} failed checks", failed_checks));
+}
+
+void Reconciler::EmitContainerOutput(Pass& pass, const std::string& proctype,
+                                     const NewContainer& slot) {
+  pass.emit(kInfo2, fmt::format("Start of {} container output ({} {}.{})", pass.app, Short(slot.id),
+                                proctype, slot.index));
+  StatusOr<std::string> logs = docker_->ContainerLogs(slot.id, 50);
+  std::istringstream lines(logs.ok() ? *logs : logs.status().message());
+  for (std::string line; std::getline(lines, line);) pass.emit(kVerbose, line);
+  pass.emit(kInfo2, fmt::format("End of {} container output ({} {}.{})", pass.app, Short(slot.id),
+                                proctype, slot.index));
+}
+
+// The proxy moves to the new containers first: if nginx refuses the new configuration, the new
+// containers go and the old ones keep serving, untouched.
+Status Reconciler::Cutover(Pass& pass, const std::string& proctype,
+                           const std::vector<NewContainer>& slots) {
+  std::set<std::string> olds, news;
+  for (const NewContainer& slot : slots) {
+    news.insert(slot.id);
+    if (!slot.old_id.empty()) olds.insert(slot.old_id);
+  }
+  pass.docker_changed = true;
+  Status proxied = UpdateProxy(pass, olds, news);
+  if (proxied.ok()) return Status::Ok();
+  for (const NewContainer& slot : slots) RemoveNew(pass, slot.id);
+  if (proxied.IsUnavailable()) return proxied;
+  MarkBlocked(pass, proctype);
+  return Status::Terminal("Proxy configuration failed: " + proxied.message());
+}
+
+Status Reconciler::RetireReplaced(Pass& pass, const std::string& proctype,
+                                  const std::vector<NewContainer>& slots, int64_t now) {
+  for (const NewContainer& slot : slots) {
+    if (slot.old_id.empty()) continue;
+    DOKKU_RETURN_IF_ERROR(RegisterRetirement(pass, slot.old_id, now));
+    pass.emit(kVerbose, fmt::format("Scheduling old container shutdown in {} seconds ({}.{})",
+                                    pass.wait_to_retire, proctype, slot.index));
+    ++pass.retired;
+  }
+  return Status::Ok();
+}
+
+// The new containers take their final names; the retiring old ones leave them first.
+Status Reconciler::RenameToLive(Pass& pass, const TypeChange& change,
+                                const std::vector<NewContainer>& slots, int64_t now) {
+  const std::string& proctype = change.proctype;
+  const bool retire = change.policy.replaced == Departure::kRetire;
+  std::vector<Status> renamed(slots.size());
+  ParallelFor(static_cast<int>(slots.size()), options_.docker_parallel, [&](int i) {
+    const NewContainer& slot = slots[i];
+    if (!slot.old_id.empty() && retire) {
+      Status st = docker_->RenameContainer(
+          slot.old_id, RetiringName(pass.app, proctype, slot.index, now / 1000));
+      if (!st.ok() && !st.IsNotFound()) {
+        renamed[i] = st;
+        return;
+      }
+    }
+    renamed[i] = docker_->RenameContainer(slot.id, LiveName(pass.app, proctype, slot.index));
+  });
+  pass.docker_changed = true;
+  for (const Status& st : renamed) DOKKU_RETURN_IF_ERROR(st);
+  return Status::Ok();
+}
+
+Status Reconciler::RegisterRetirement(Pass& pass, const std::string& id, int64_t now) {
+  const int64_t at = now + pass.wait_to_retire * 1000LL;
+  DOKKU_RETURN_IF_ERROR(pass.store->AddRetirement(id, pass.app, at));
+  pass.retirements.push_back({id, pass.app, at, now});
+  return Status::Ok();
+}
+
+void Reconciler::MarkBlocked(Pass& pass, const std::string& proctype) {
+  std::lock_guard<std::mutex> lock(mu_);
+  auto& blocked = blocked_[pass.app];
+  if (blocked.first != pass.generation) blocked = {pass.generation, {}};
+  for (const DesiredProc& p : pass.desired.procs) {
+    if (p.proctype == proctype) blocked.second.insert(p.spec_hash);
+  }
+}
+
+void Reconciler::RemoveNew(Pass& pass, const std::string& id) {
+  Status st = docker_->RemoveContainer(id);
+  if (!st.ok()) Log(LogLevel::kWarning, "{}: cannot remove {}: {}", pass.app, id, st.message());
+}
+
+}  // namespace dokku
