@@ -6,8 +6,10 @@
 
 #include <algorithm>
 
+#include "controller/scheduler/swarm/swarm_scheduler.h"
 #include "tests/testing/fake_checks.h"
 #include "tests/testing/fake_docker.h"
+#include "tests/testing/fake_swarm.h"
 #include "tests/testing/testutil.h"
 
 namespace dokku {
@@ -477,6 +479,70 @@ TEST_F(ReconcilerTest, DestroyRemovesTheAppsImageTags) {
   Pass();
   for (const std::string& tag : docker_.ImageTags())
     EXPECT_EQ(tag.rfind("dokku/app:", 0), std::string::npos) << tag;
+}
+
+// The handover between schedulers, on the fakes: the new scheduler serves before the proxy
+// moves, and what ran on the old one goes only after wait-to-retire.
+class ReconcilerHandoverTest : public ReconcilerTest {
+ protected:
+  void SetUp() override {
+    ReconcilerTest::SetUp();
+    ReconcilerOptions options;
+    options.store_id = "teststore";
+    options.proxy_listen = "127.0.0.1:8080";
+    reconciler_ = std::make_unique<Reconciler>(&docker_, &proxy_, &prober_, &sleeper_, &clock_,
+                                               options, &scheduler_);
+  }
+  std::string LastProxyApply() {
+    std::lock_guard<std::mutex> lock(proxy_.mu_);
+    for (auto it = proxy_.calls.rbegin(); it != proxy_.calls.rend(); ++it) {
+      if (it->rfind("apply ", 0) == 0) return *it;
+    }
+    return "";
+  }
+  void Select(const std::string& scheduler) {
+    ASSERT_OK(store_->SetProperty("scheduler", "app", "selected", scheduler));
+    Pass();
+  }
+
+  FakeSwarm swarm_{&clock_};
+  SwarmScheduler scheduler_{&swarm_, &clock_};
+};
+
+TEST_F(ReconcilerHandoverTest, LocalToSwarmAndBackKeepsServingThroughout) {
+  AddImage("v1");
+  Deploy("v1");
+  ASSERT_EQ(Running("app.web.").size(), 1u);
+  const std::string local_ip = docker_.Find("app.web.1")->ip;
+  EXPECT_EQ(LastProxyApply(), "apply app app.localhost " + local_ip);
+
+  // To Swarm: the service runs and the proxy points at its task before the local web leaves.
+  Select("docker-swarm");
+  std::optional<SwarmService> web = swarm_.ServiceByName("app-web");
+  ASSERT_TRUE(web.has_value());
+  const std::string after_switch = LastProxyApply();
+  // Swarm's web is reached through its published port on the routing mesh.
+  EXPECT_EQ(after_switch, "apply app app.localhost 127.0.0.1");
+  EXPECT_EQ(proxy_.current["app"], 1u);
+  // The local container retires (renamed, still there) until wait-to-retire has passed.
+  EXPECT_FALSE(docker_.Find("app.web.1").has_value());
+  EXPECT_EQ(docker_.Containers().size(), 1u);
+  clock_.Advance(61'000);
+  Pass();
+  EXPECT_TRUE(docker_.Containers().empty());
+  EXPECT_EQ(GetApp().last_error, "");
+
+  // And back: a local container serves first; the services go after wait-to-retire.
+  Select("docker-local");
+  ASSERT_EQ(Running("app.web.").size(), 1u);
+  const std::string back_ip = docker_.Find("app.web.1")->ip;
+  EXPECT_EQ(LastProxyApply(), "apply app app.localhost " + back_ip);
+  EXPECT_TRUE(swarm_.ServiceByName("app-web").has_value());
+  clock_.Advance(61'000);
+  Pass();
+  EXPECT_FALSE(swarm_.ServiceByName("app-web").has_value());
+  EXPECT_EQ(Running("app.web.").size(), 1u);
+  EXPECT_EQ(GetApp().last_error, "");
 }
 
 }  // namespace
