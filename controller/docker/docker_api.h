@@ -1,8 +1,8 @@
 // DockerApi: the small slice of the Docker Engine API (v1.41) that dokkud uses. DockerClient
-// (docker_client.h) implements it with libcurl over the unix socket; tests/testing/fake_docker.h keeps
-// containers in memory, records calls and can be told to fail.
-// Errors: NotFound (404), Conflict (409), InvalidArgument (400), Unavailable (transport failure,
-// 5xx). 304 on start/stop and 404 on remove are success ("already so").
+// (docker_client.h) implements it with libcurl over the unix socket; tests/testing/fake_docker.h
+// keeps containers in memory, records calls and can be told to fail. Errors: NotFound (404),
+// Conflict (409), InvalidArgument (400), Unavailable (transport failure, 5xx). 304 on start/stop
+// and 404 on remove are success ("already so").
 #pragma once
 
 #include <atomic>

@@ -1,6 +1,7 @@
 // SwarmApi: the slice of the Docker Engine API (v1.41) that the docker-swarm scheduler uses
 // (services, tasks, nodes, swarm state). SwarmClient implements it over an HttpTransport;
-// tests/testing/fake_swarm.h keeps services in memory. Errors as in docker_api.h, plus FailedPrecondition.
+// tests/testing/fake_swarm.h keeps services in memory. Errors as in docker_api.h, plus
+// FailedPrecondition.
 #pragma once
 
 #include <cstdint>
