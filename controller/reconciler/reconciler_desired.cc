@@ -8,7 +8,7 @@
 
 #include "controller/env/log.h"
 #include "controller/model/dokku_scale.h"
-#include "controller/reconciler/reconciler_pass.h"
+#include "controller/reconciler/reconciler.h"
 #include "store/parse_int.h"
 
 namespace dokku {
@@ -34,23 +34,7 @@ bool Listed(const std::vector<std::string>& list, const std::string& proctype) {
 
 }  // namespace
 
-int SettingInt(const std::string& value, int fallback) {
-  std::optional<int64_t> v =
-      ParseInt(value, std::numeric_limits<int>::min(), std::numeric_limits<int>::max());
-  return v ? static_cast<int>(*v) : fallback;
-}
-
-Status LoadStopTimeout(Reconciler::Pass& pass) {
-  if (pass.stop_timeout_loaded) return Status::Ok();
-  StatusOr<std::string> stop =
-      pass.store->ComputedProperty("ps", pass.app, "stop-timeout-seconds", "30");
-  if (!stop.ok()) return stop.status();
-  pass.stop_timeout = SettingInt(*stop, 30);
-  pass.stop_timeout_loaded = true;
-  return Status::Ok();
-}
-
-static Status LoadProperties(Store* store, Reconciler::Pass& pass) {
+static Status LoadProperties(Store* store, AppPass& pass) {
   auto get = [&](const char* plugin, const std::string& app, const char* key,
                  const char* fallback) -> StatusOr<std::string> {
     return app == kGlobal ? store->GetProperty(plugin, kGlobal, key)
@@ -105,12 +89,8 @@ Status Reconciler::BuildDesired(Pass& pass) {
   d.running = pass.row.desired_running;
   d.deployed = pass.release.has_value();
   d.proxied = options_.proxy_enabled;
-  {
-    std::lock_guard<std::mutex> lock(mu_);
-    auto it = blocked_.find(pass.app);
-    if (it != blocked_.end() && it->second.first == pass.generation)
-      d.blocked_hashes = it->second.second;
-  }
+  pass.server_names = ServerNames(pass);
+  pass.urls = Urls(pass);
   if (!d.deployed) return Status::Ok();
 
   const Release& r = *pass.release;
@@ -161,57 +141,11 @@ Status Reconciler::BuildDesired(Pass& pass) {
   return Status::Ok();
 }
 
-static std::string CommandFor(const Reconciler::Pass& pass, const std::string& proctype) {
-  if (!pass.procfile) return "";
-  for (const ProcfileEntry& e : *pass.procfile) {
-    if (e.type == proctype) return e.command;
-  }
-  return "";
-}
-
 std::string Reconciler::SpecHash(const Pass& pass, const std::string& proctype) const {
   const bool web = proctype == "web";
   return StableHash(fmt::format("{}|{}|{}|{}|{}", pass.release ? pass.release->image_id : "",
-                                proctype, CommandFor(pass, proctype), web ? options_.web_port : 0,
+                                proctype, pass.CommandOf(proctype), web ? options_.web_port : 0,
                                 web && !options_.proxy_enabled));
-}
-
-ContainerSpec Reconciler::MakeSpec(const Pass& pass, const std::string& proctype, int index,
-                                   const std::string& name) const {
-  ContainerSpec spec;
-  const bool web = proctype == "web";
-  spec.name = name;
-  spec.image = pass.release->image_id;
-  std::string command = CommandFor(pass, proctype);
-  // Procfile commands run in the image's shell, so $PORT and the app's env expand there; no
-  // user input ever reaches a shell on the host.
-  if (!command.empty()) spec.cmd = {"/bin/sh", "-c", command};
-  spec.env.push_back(fmt::format("DYNO={}.{}", proctype, index));
-  spec.env.push_back(web ? fmt::format("PORT={}", options_.web_port) : "PORT=");
-  std::string hash;
-  for (const DesiredProc& p : pass.desired.procs) {
-    if (p.proctype == proctype) hash = p.spec_hash;
-  }
-  spec.labels = {
-      {kLabelApp, pass.app},
-      {kLabelProcType, proctype},
-      {kLabelDyno, fmt::format("{}.{}", proctype, index)},
-      {kLabelContainerType, "deploy"},
-      {kLabelRelease, std::to_string(pass.release->id)},
-      {kLabelSpecHash, hash},
-      {kLabelStore, options_.store_id},
-      {"dokku", ""},
-      {"org.label-schema.schema-version", "1.0"},
-      {"org.label-schema.vendor", "dokku"},
-  };
-  spec.restart_policy = pass.restart_policy;
-  spec.init = true;
-  spec.stop_timeout = pass.stop_timeout;
-  if (web) {
-    spec.exposed_port = options_.web_port;
-    spec.publish_port = !options_.proxy_enabled;
-  }
-  return spec;
 }
 
 std::vector<std::string> Reconciler::ServerNames(const Pass& pass) const {

@@ -6,7 +6,7 @@
 #include "controller/docker/image_files.h"
 #include "controller/env/log.h"
 #include "controller/model/dokku_scale.h"
-#include "controller/reconciler/reconciler_pass.h"
+#include "controller/reconciler/reconciler.h"
 
 namespace dokku {
 
@@ -237,30 +237,14 @@ Status Reconciler::AnswerRequests(Pass& pass) {
                                       pass.app, proc.proctype));
         continue;
       }
-      for (const ContainerSummary& s : pass.listed) {
-        std::string proctype;
-        int index = 0;
-        auto dyno = s.labels.find(kLabelDyno);
-        if (dyno == s.labels.end() || !ParseDyno(dyno->second, &proctype, &index)) continue;
-        if (proctype != proc.proctype ||
-            RoleFromName(s.name, pass.app, proctype, index) != ContainerRole::kLive)
-          continue;
-        bool index_named =
-            wanted.empty() || std::any_of(wanted.begin(), wanted.end(), [&](auto& w) {
-              return w.first == proctype && (w.second == 0 || w.second == index);
-            });
-        if (!index_named) continue;
-        pass.emit(kInfo1,
-                  fmt::format("Running checks for app ({}.{}.{})", pass.app, proctype, index));
-        StatusOr<ContainerInfo> info = InspectCached(s.id, s.state);
-        if (!info.ok()) return info.status();
-        CheckOutcome outcome = RunContainerChecks(
-            proctype == "web" ? pass.checks : std::nullopt, proc.checks == ChecksMode::kSkipped,
-            pass.default_wait, s.id, {proctype, index, info->ip, options_.web_port}, docker_,
-            prober_, sleeper_, pass.emit);
-        if (outcome.interrupted) return Status::Unavailable("checks interrupted by shutdown");
-        if (!outcome.ok) failed += std::max(outcome.failed, 1);
-      }
+      auto index_named = [&](int index) {
+        return wanted.empty() || std::any_of(wanted.begin(), wanted.end(), [&](auto& w) {
+                 return w.first == proc.proctype && (w.second == 0 || w.second == index);
+               });
+      };
+      Scheduler* scheduler = Find(pass.scheduler);
+      if (scheduler != nullptr)
+        DOKKU_RETURN_IF_ERROR(scheduler->CheckLive(pass, proc, index_named, &failed));
     }
     std::string result =
         failed ? fmt::format("Could not start due to {} failed checks", failed) : "";

@@ -545,5 +545,116 @@ TEST_F(ReconcilerHandoverTest, LocalToSwarmAndBackKeepsServingThroughout) {
   EXPECT_EQ(GetApp().last_error, "");
 }
 
+// A selected scheduler this host cannot use is one kind of failure, whatever the reason: the
+// app's recorded error (the CLI returns with it), the release fails, and what runs keeps serving.
+class UnusableSchedulerTest : public ReconcilerHandoverTest {
+ protected:
+  void ExpectTheOldSideKeepsServing(const std::string& error) {
+    AddImage("v1");
+    Deploy("v1");
+    const std::string local_id = docker_.Find("app.web.1")->id;
+    const std::string local_ip = docker_.Find("app.web.1")->ip;
+    Select("docker-swarm");
+    EXPECT_THAT(GetApp().last_error, HasSubstr(error));
+    EXPECT_EQ(GetApp().observed_generation, GetApp().generation);
+    AddImage("v2");
+    Deploy("v2");
+    App app = GetApp();
+    EXPECT_THAT(app.last_error, HasSubstr(error));
+    EXPECT_EQ(app.desired_release, app.current_release);
+    EXPECT_EQ(store_->GetRelease(*app.current_release)->image_ref, "dokku/app:v1");
+    EXPECT_EQ(docker_.Find("app.web.1")->id, local_id);
+    EXPECT_EQ(Running("app.web.").size(), 1u);
+    EXPECT_EQ(LastProxyApply(), "apply app app.localhost " + local_ip);
+    EXPECT_FALSE(swarm_.ServiceByName("app-web").has_value());
+  }
+};
+
+TEST_F(UnusableSchedulerTest, AnEngineThatIsNotASwarmManager) {
+  swarm_.SetManager(false);
+  ExpectTheOldSideKeepsServing("needs this Docker engine to be a swarm manager");
+}
+
+TEST_F(UnusableSchedulerTest, ADokkudWithoutTheSwarmBackend) {
+  ReconcilerOptions options;
+  options.store_id = "teststore";
+  options.proxy_listen = "127.0.0.1:8080";
+  reconciler_ =
+      std::make_unique<Reconciler>(&docker_, &proxy_, &prober_, &sleeper_, &clock_, options);
+  ExpectTheOldSideKeepsServing("The docker-swarm scheduler is not available in this dokkud");
+}
+
+// A backend the core does not name: it vacates while docker-local serves, reports for `ps`
+// and is torn down with the app.
+class RecordingScheduler : public Scheduler {
+ public:
+  std::string_view Name() const override { return "docker-recording"; }
+  Status RetireDue(AppPass&, int64_t*) override {
+    ++retire_due;
+    return Status::Ok();
+  }
+  Status Apply(AppPass&, Applied*) override {
+    ++applies;
+    return Status::Ok();
+  }
+  Status Vacate(AppPass&, bool ready, int64_t* requeue_ms) override {
+    vacated.push_back(ready);
+    if (!ready) *requeue_ms = 1234;
+    return Status::Ok();
+  }
+  Status Teardown(AppPass& pass) override {
+    torn_down.push_back(pass.app);
+    return Status::Ok();
+  }
+  StatusOr<std::vector<ObservedContainer>> Observe(AppPass& pass) override {
+    ObservedContainer c;
+    c.id = "elsewhere-1";
+    c.app = pass.app;
+    c.name = pass.app + ".worker.1";
+    c.proctype = "worker";
+    c.index = 1;
+    c.state = "running";
+    c.role = "live";
+    return std::vector<ObservedContainer>{c};
+  }
+  Status CheckLive(AppPass&, const DesiredProc&, const std::function<bool(int)>&, int*) override {
+    return Status::Ok();
+  }
+  int retire_due = 0, applies = 0;
+  std::vector<bool> vacated;
+  std::vector<std::string> torn_down;
+};
+
+TEST_F(ReconcilerTest, AnotherBackendTakesPartInEveryPassWithoutTheCoreNamingIt) {
+  RecordingScheduler other;
+  reconciler_->AddScheduler(&other);
+  AddImage("v1");
+  Deploy("v1");
+  EXPECT_EQ(other.applies, 0);
+  EXPECT_EQ(other.retire_due, 1);
+  ASSERT_EQ(other.vacated, std::vector<bool>{true});  // docker-local serves
+  auto observed = store_->ListContainers("app");
+  ASSERT_OK(observed);
+  std::vector<std::string> names;
+  for (const ObservedContainer& c : *observed) names.push_back(c.name);
+  EXPECT_THAT(names, Contains("app.web.1"));
+  EXPECT_THAT(names, Contains("app.worker.1"));
+
+  // A failed rollout on docker-local: the other side is told to keep serving, and its wake-up
+  // is honoured.
+  AddImage("v2", {{"/app/CHECKS", "WAIT=1\nATTEMPTS=1\n/ hello\n"}});
+  prober_.fallback = FakeHttpProber::Ok("nope");
+  ASSERT_OK(store_->CreateRelease("app", "v2", "tags:deploy"));
+  ReconcileResult failed = Pass();
+  ASSERT_EQ(other.vacated, (std::vector<bool>{true, false}));
+  EXPECT_GT(failed.requeue_after_ms, 0);
+  EXPECT_LE(failed.requeue_after_ms, 1234);
+
+  ASSERT_OK(store_->DestroyApp("app"));
+  Pass();
+  EXPECT_EQ(other.torn_down, std::vector<std::string>{"app"});
+  EXPECT_TRUE(docker_.Containers().empty());
+}
+
 }  // namespace
 }  // namespace dokku

@@ -1,14 +1,15 @@
-// Reconciler: applying a plan. Leftovers, heals and ps:stop here; each process type's rollout in
-// reconciler_change.cc; the proxy's view of the app.
+// LocalScheduler: applying a plan. Leftovers, heals and ps:stop here; each process type's
+// rollout in local_change.cc; this scheduler's routes for the proxy.
 #include <fmt/format.h>
 
 #include <algorithm>
 
-#include "controller/reconciler/reconciler_pass.h"
+#include "controller/model/naming.h"
+#include "controller/scheduler/local/local_scheduler.h"
 
 namespace dokku {
 
-Status Reconciler::ApplyPlan(Pass& pass, const Plan& plan, int64_t* requeue_ms) {
+Status LocalScheduler::ApplyPlan(AppPass& pass, const Plan& plan, int64_t* requeue_ms) {
   std::vector<Status> errors(plan.remove.size());
   ParallelFor(static_cast<int>(plan.remove.size()), options_.docker_parallel,
               [&](int i) { errors[i] = docker_->RemoveContainer(plan.remove[i]); });
@@ -23,7 +24,7 @@ Status Reconciler::ApplyPlan(Pass& pass, const Plan& plan, int64_t* requeue_ms) 
     DOKKU_RETURN_IF_ERROR(UpdateProxy(pass, {plan.stop.begin(), plan.stop.end()}));
     errors.assign(plan.stop.size(), Status::Ok());
     ParallelFor(static_cast<int>(plan.stop.size()), options_.docker_parallel, [&](int i) {
-      errors[i] = docker_->StopContainer(plan.stop[i], pass.stop_timeout);
+      errors[i] = docker_->StopContainer(plan.stop[i], pass.StopTimeout());
     });
     for (const Status& st : errors) DOKKU_RETURN_IF_ERROR(st);
     pass.docker_changed = true;
@@ -55,8 +56,8 @@ Status Reconciler::ApplyPlan(Pass& pass, const Plan& plan, int64_t* requeue_ms) 
 }
 
 // "Application deployed:" and the app's URLs (without the proxy: the published host ports).
-Status Reconciler::ReportDeployed(Pass& pass) {
-  std::vector<std::string> urls = Urls(pass);
+Status LocalScheduler::ReportDeployed(AppPass& pass) {
+  std::vector<std::string> urls = pass.urls;
   if (!options_.proxy_enabled) {
     StatusOr<std::vector<ActualContainer>> live = ListActual(pass);
     if (!live.ok()) return live.status();
@@ -72,8 +73,8 @@ Status Reconciler::ReportDeployed(Pass& pass) {
   return Status::Ok();
 }
 
-Status Reconciler::StartHeals(Pass& pass, const std::vector<std::string>& ids,
-                              int64_t* requeue_ms) {
+Status LocalScheduler::StartHeals(AppPass& pass, const std::vector<std::string>& ids,
+                                  int64_t* requeue_ms) {
   const int64_t now = clock_->NowMs();
   // A start the user asked for (ps:start, a new generation) is never delayed by the backoff of
   // earlier self-heals, and reads as a start, not as a repair.
@@ -112,9 +113,9 @@ Status Reconciler::StartHeals(Pass& pass, const std::vector<std::string>& ids,
   return Status::Ok();
 }
 
-Status Reconciler::UpdateProxy(Pass& pass, const std::set<std::string>& exclude_ids,
-                               const std::set<std::string>& include_ids) {
-  if (!options_.proxy_enabled || proxy_ == nullptr) return Status::Ok();
+Status LocalScheduler::UpdateProxy(AppPass& pass, const std::set<std::string>& exclude_ids,
+                                   const std::set<std::string>& include_ids) {
+  if (!options_.proxy_enabled) return Status::Ok();
   if (pass.docker_changed) {
     StatusOr<std::vector<ActualContainer>> relisted = ListActual(pass);
     if (!relisted.ok()) return relisted.status();
@@ -122,6 +123,7 @@ Status Reconciler::UpdateProxy(Pass& pass, const std::set<std::string>& exclude_
   }
   std::vector<Upstream> upstreams;
   for (const ContainerSummary& s : pass.listed) {
+    if (!pass.desired.running) break;  // ps:stop: nothing here serves
     auto dyno = s.labels.find(kLabelDyno);
     std::string proctype;
     int index = 0;
@@ -138,10 +140,8 @@ Status Reconciler::UpdateProxy(Pass& pass, const std::set<std::string>& exclude_
     }
     if (!info->ip.empty()) upstreams.push_back({info->ip, options_.web_port});
   }
-  upstreams.insert(upstreams.end(), pass.swarm_upstreams.begin(), pass.swarm_upstreams.end());
-  if (!pass.desired.running && pass.swarm_upstreams.empty()) upstreams.clear();
-  if (upstreams.empty()) return proxy_->Remove(pass.app);
-  return proxy_->Apply(pass.app, ServerNames(pass), upstreams, pass.emit);
+  pass.upstreams[std::string(Name())] = std::move(upstreams);
+  return pass.push_routes ? pass.push_routes() : Status::Ok();
 }
 
 }  // namespace dokku

@@ -1,4 +1,4 @@
-// Reconciler: applying one process type's change in the steps its RolloutPolicy (planner.h)
+// LocalScheduler: applying one process type's change in the steps its RolloutPolicy (planner.h)
 // says: scale down, stop first, start and check, handle failed starts, cut over, register the
 // retirements, rename.
 #include <fmt/format.h>
@@ -7,7 +7,8 @@
 #include <sstream>
 
 #include "controller/env/log.h"
-#include "controller/reconciler/reconciler_pass.h"
+#include "controller/model/naming.h"
+#include "controller/scheduler/local/local_scheduler.h"
 
 namespace dokku {
 
@@ -39,7 +40,7 @@ std::vector<NewContainer> NewSlots(const TypeChange& change) {
 
 }  // namespace
 
-Status Reconciler::ApplyChange(Pass& pass, const TypeChange& change) {
+Status LocalScheduler::ApplyChange(AppPass& pass, const TypeChange& change) {
   const RolloutPolicy& policy = change.policy;
   if (policy.batch_size != kAllAtOnce) return Status::Internal("rollout batches are not applied");
   DOKKU_RETURN_IF_ERROR(ScaleDown(pass, change));
@@ -73,7 +74,7 @@ Status Reconciler::ApplyChange(Pass& pass, const TypeChange& change) {
   return Status::Ok();
 }
 
-Status Reconciler::ScaleDown(Pass& pass, const TypeChange& change) {
+Status LocalScheduler::ScaleDown(AppPass& pass, const TypeChange& change) {
   if (change.scale_down.empty()) return Status::Ok();
   const std::string& proctype = change.proctype;
   std::vector<std::string> leaving;
@@ -87,7 +88,7 @@ Status Reconciler::ScaleDown(Pass& pass, const TypeChange& change) {
     ParallelFor(static_cast<int>(change.scale_down.size()), options_.docker_parallel, [&](int i) {
       const auto& [index, id] = change.scale_down[i];
       pass.emit(kVerbose, fmt::format("Stopping {}.{} ({})", proctype, index, Short(id)));
-      errors[i] = StopAndRemove(docker_, id, pass.stop_timeout);
+      errors[i] = StopAndRemove(docker_, id, pass.StopTimeout());
     });
     for (const Status& st : errors) DOKKU_RETURN_IF_ERROR(st);
     pass.docker_changed = true;
@@ -107,7 +108,7 @@ Status Reconciler::ScaleDown(Pass& pass, const TypeChange& change) {
 }
 
 // Stop-first: the old containers go before the new ones start (downtime, as asked for).
-Status Reconciler::StopFirst(Pass& pass, const TypeChange& change) {
+Status LocalScheduler::StopFirst(AppPass& pass, const TypeChange& change) {
   const std::string& proctype = change.proctype;
   pass.emit(kVerbose, fmt::format("Zero downtime is disabled, stopping currently running "
                                   "containers  ({})",
@@ -117,7 +118,7 @@ Status Reconciler::StopFirst(Pass& pass, const TypeChange& change) {
   if (change.policy.proxy_first) DOKKU_RETURN_IF_ERROR(UpdateProxy(pass, olds));
   for (const auto& [index, id] : change.replace) {
     pass.emit(kVerbose, fmt::format("Stopping {} ({})", Short(id), proctype));
-    DOKKU_RETURN_IF_ERROR(StopAndRemove(docker_, id, pass.stop_timeout));
+    DOKKU_RETURN_IF_ERROR(StopAndRemove(docker_, id, pass.StopTimeout()));
   }
   pass.docker_changed = true;
   return Status::Ok();
@@ -125,14 +126,14 @@ Status Reconciler::StopFirst(Pass& pass, const TypeChange& change) {
 
 // Every new container is started and checked at once: the checks mostly wait, and Docker calls
 // are bounded by the transport pool, not here.
-void Reconciler::StartAndCheck(Pass& pass, const TypeChange& change,
-                               std::vector<NewContainer>& slots) {
+void LocalScheduler::StartAndCheck(AppPass& pass, const TypeChange& change,
+                                   std::vector<NewContainer>& slots) {
   ParallelFor(static_cast<int>(slots.size()), kMaxParallelChecks,
               [&](int i) { StartAndCheckOne(pass, change, slots[i]); });
   pass.docker_changed = true;
 }
 
-void Reconciler::StartAndCheckOne(Pass& pass, const TypeChange& change, NewContainer& slot) {
+void LocalScheduler::StartAndCheckOne(AppPass& pass, const TypeChange& change, NewContainer& slot) {
   const RolloutPolicy& policy = change.policy;
   const std::string& proctype = change.proctype;
   // Start-first: a temporary name next to the old container until the cutover.
@@ -163,8 +164,8 @@ void Reconciler::StartAndCheckOne(Pass& pass, const TypeChange& change, NewConta
                                     slot.id, target, docker_, prober_, sleeper_, pass.emit);
 }
 
-Status Reconciler::HandleFailedStarts(Pass& pass, const std::string& proctype,
-                                      const std::vector<NewContainer>& slots) {
+Status LocalScheduler::HandleFailedStarts(AppPass& pass, const std::string& proctype,
+                                          const std::vector<NewContainer>& slots) {
   int failed_checks = 0;
   bool interrupted = false;
   Status docker_error;
@@ -193,8 +194,8 @@ Status Reconciler::HandleFailedStarts(Pass& pass, const std::string& proctype,
   return Status::Terminal(fmt::format("Could not start due to {} failed checks", failed_checks));
 }
 
-void Reconciler::EmitContainerOutput(Pass& pass, const std::string& proctype,
-                                     const NewContainer& slot) {
+void LocalScheduler::EmitContainerOutput(AppPass& pass, const std::string& proctype,
+                                         const NewContainer& slot) {
   pass.emit(kInfo2, fmt::format("Start of {} container output ({} {}.{})", pass.app, Short(slot.id),
                                 proctype, slot.index));
   StatusOr<std::string> logs = docker_->ContainerLogs(slot.id, 50);
@@ -206,8 +207,8 @@ void Reconciler::EmitContainerOutput(Pass& pass, const std::string& proctype,
 
 // The proxy moves to the new containers first: if nginx refuses the new configuration, the new
 // containers go and the old ones keep serving, untouched.
-Status Reconciler::Cutover(Pass& pass, const std::string& proctype,
-                           const std::vector<NewContainer>& slots) {
+Status LocalScheduler::Cutover(AppPass& pass, const std::string& proctype,
+                               const std::vector<NewContainer>& slots) {
   std::set<std::string> olds, news;
   for (const NewContainer& slot : slots) {
     news.insert(slot.id);
@@ -222,8 +223,8 @@ Status Reconciler::Cutover(Pass& pass, const std::string& proctype,
   return Status::Terminal("Proxy configuration failed: " + proxied.message());
 }
 
-Status Reconciler::RetireReplaced(Pass& pass, const std::string& proctype,
-                                  const std::vector<NewContainer>& slots, int64_t now) {
+Status LocalScheduler::RetireReplaced(AppPass& pass, const std::string& proctype,
+                                      const std::vector<NewContainer>& slots, int64_t now) {
   for (const NewContainer& slot : slots) {
     if (slot.old_id.empty()) continue;
     DOKKU_RETURN_IF_ERROR(RegisterRetirement(pass, slot.old_id, now));
@@ -235,8 +236,8 @@ Status Reconciler::RetireReplaced(Pass& pass, const std::string& proctype,
 }
 
 // The new containers take their final names; the retiring old ones leave them first.
-Status Reconciler::RenameToLive(Pass& pass, const TypeChange& change,
-                                const std::vector<NewContainer>& slots, int64_t now) {
+Status LocalScheduler::RenameToLive(AppPass& pass, const TypeChange& change,
+                                    const std::vector<NewContainer>& slots, int64_t now) {
   const std::string& proctype = change.proctype;
   const bool retire = change.policy.replaced == Departure::kRetire;
   std::vector<Status> renamed(slots.size());
@@ -257,14 +258,14 @@ Status Reconciler::RenameToLive(Pass& pass, const TypeChange& change,
   return Status::Ok();
 }
 
-Status Reconciler::RegisterRetirement(Pass& pass, const std::string& id, int64_t now) {
+Status LocalScheduler::RegisterRetirement(AppPass& pass, const std::string& id, int64_t now) {
   const int64_t at = now + pass.wait_to_retire * 1000LL;
   DOKKU_RETURN_IF_ERROR(pass.store->AddRetirement(id, pass.app, at));
   pass.retirements.push_back({id, pass.app, at, now});
   return Status::Ok();
 }
 
-void Reconciler::MarkBlocked(Pass& pass, const std::string& proctype) {
+void LocalScheduler::MarkBlocked(AppPass& pass, const std::string& proctype) {
   std::lock_guard<std::mutex> lock(mu_);
   auto& blocked = blocked_[pass.app];
   if (blocked.first != pass.generation) blocked = {pass.generation, {}};
@@ -273,7 +274,7 @@ void Reconciler::MarkBlocked(Pass& pass, const std::string& proctype) {
   }
 }
 
-void Reconciler::RemoveNew(Pass& pass, const std::string& id) {
+void LocalScheduler::RemoveNew(AppPass& pass, const std::string& id) {
   Status st = docker_->RemoveContainer(id);
   if (!st.ok()) Log(LogLevel::kWarning, "{}: cannot remove {}: {}", pass.app, id, st.message());
 }

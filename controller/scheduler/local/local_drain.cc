@@ -1,4 +1,4 @@
-// Reconciler: draining old web containers. Once the proxy has moved traffic off them (a cutover
+// LocalScheduler: draining old web containers. Once the proxy has moved traffic off them (a cutover
 // or a scale-down), they get SIGTERM as soon as the proxy reports no request in flight to them
 // (Dokku sends SIGTERM on deploy since 0.35), so they can finish their work within
 // stop-timeout-seconds; the retirement at wait-to-retire then stops (what is left) and removes
@@ -10,7 +10,7 @@
 #include <algorithm>
 
 #include "controller/env/log.h"
-#include "controller/reconciler/reconciler_pass.h"
+#include "controller/scheduler/local/local_scheduler.h"
 
 namespace dokku {
 
@@ -24,7 +24,7 @@ constexpr int64_t kDrainPollMs = 20;
 
 }  // namespace
 
-void Reconciler::DrainAndTerminate(Pass& pass, const std::vector<std::string>& ids) {
+void LocalScheduler::DrainAndTerminate(AppPass& pass, const std::vector<std::string>& ids) {
   if (proxy_ == nullptr || !options_.proxy_enabled || ids.empty()) return;
   struct Draining {
     std::string id;
