@@ -20,7 +20,9 @@
 #include "controller/model/naming.h"
 #include "controller/reconciler/reconciler.h"
 #include "controller/reconciler/work_queue.h"
+#include "controller/scheduler/local/local_scheduler.h"
 #include "controller/scheduler/swarm/swarm_api.h"
+#include "controller/scheduler/swarm/swarm_backend.h"
 #include "controller/scheduler/swarm/swarm_scheduler.h"
 #include "store/store.h"
 
@@ -63,6 +65,9 @@ class Daemon {
   RealSleeper sleeper_;
   std::unique_ptr<SwarmClient> swarm_api_;
   std::unique_ptr<SwarmScheduler> swarm_;
+  // The schedulers, peers behind controller/scheduler/scheduler.h: one line each below.
+  std::unique_ptr<LocalScheduler> local_backend_;
+  std::unique_ptr<SwarmBackend> swarm_backend_;
   std::unique_ptr<Reconciler> reconciler_;
   int64_t last_seq_ = 0;
   int64_t last_data_version_ = -1;
@@ -102,8 +107,14 @@ Status Daemon::Setup() {
   ro.docker_parallel = options_.docker_parallel;
   swarm_api_ = std::make_unique<SwarmClient>(transport_.get());
   swarm_ = std::make_unique<SwarmScheduler>(swarm_api_.get(), RealClock::Get());
-  reconciler_ = std::make_unique<Reconciler>(docker_.get(), proxy_.get(), &prober_, &sleeper_,
-                                             RealClock::Get(), ro, swarm_.get());
+  local_backend_ = std::make_unique<LocalScheduler>(
+      docker_.get(), proxy_.get(), &prober_, &sleeper_, RealClock::Get(),
+      LocalSchedulerOptions{store_id_, ro.proxy_enabled, ro.docker_parallel, ro.web_port});
+  swarm_backend_ = std::make_unique<SwarmBackend>(swarm_.get(), docker_.get(), &sleeper_,
+                                                  RealClock::Get(), store_id_, ro.web_port);
+  reconciler_ = std::make_unique<Reconciler>(
+      docker_.get(), proxy_.get(), RealClock::Get(), ro,
+      std::vector<Scheduler*>{local_backend_.get(), swarm_backend_.get()});
   return Status::Ok();
 }
 
@@ -198,7 +209,7 @@ Status Daemon::EnqueueAll() {
   // swarm manager).
   StatusOr<std::vector<std::string>> swarm_apps = swarm_->ListApps(store_id_);
   if (swarm_apps.ok()) {
-    reconciler_->SwarmAppsSeen(*swarm_apps);
+    swarm_backend_->AppsSeen(*swarm_apps);
     apps.insert(swarm_apps->begin(), swarm_apps->end());
   }
   for (const std::string& app : apps) queue_.Add(app);

@@ -9,29 +9,16 @@
 
 namespace dokku {
 
-Reconciler::Reconciler(DockerApi* docker, Proxy* proxy, HttpProber* prober, Sleeper* sleeper,
-                       const Clock* clock, ReconcilerOptions options, SwarmScheduler* swarm)
+Reconciler::Reconciler(DockerApi* docker, Proxy* proxy, const Clock* clock,
+                       ReconcilerOptions options, std::vector<Scheduler*> schedulers)
     : docker_(docker),
       proxy_(proxy),
       clock_(clock),
       options_(std::move(options)),
-      local_(docker, proxy, prober, sleeper, clock,
-             {options_.store_id, options_.proxy_enabled, options_.docker_parallel,
-              options_.web_port}) {
-  schedulers_.push_back(&local_);
-  if (swarm != nullptr) {
-    swarm_ = std::make_unique<SwarmBackend>(swarm, docker, sleeper, clock, options_.store_id,
-                                            options_.web_port);
-    schedulers_.push_back(swarm_.get());
-  }
-}
-
-void Reconciler::SwarmAppsSeen(const std::vector<std::string>& apps) {
-  if (swarm_) swarm_->AppsSeen(apps);
-}
+      schedulers_(std::move(schedulers)) {}
 
 void Reconciler::ContainerChanged(const std::string& container_id) {
-  local_.ContainerChanged(container_id);
+  for (Scheduler* s : schedulers_) s->ContainerChanged(container_id);
 }
 
 void Reconciler::ImagesChanged(const std::string& app) {

@@ -15,16 +15,12 @@
 #include <string>
 #include <vector>
 
-#include "controller/checks/checks_runner.h"
 #include "controller/docker/docker_api.h"
 #include "controller/env/emit.h"
 #include "controller/model/checks_file.h"
 #include "controller/model/planner.h"
 #include "controller/proxy/nginx_proxy.h"
-#include "controller/scheduler/local/local_scheduler.h"
 #include "controller/scheduler/scheduler.h"
-#include "controller/scheduler/swarm/swarm_backend.h"
-#include "controller/scheduler/swarm/swarm_scheduler.h"
 #include "store/clock.h"
 #include "store/status.h"
 #include "store/store.h"
@@ -45,27 +41,20 @@ struct ReconcileResult {
 
 class Reconciler {
  public:
-  // `proxy` may be null when proxy_enabled is false; `swarm` may be null when no app may use
-  // the docker-swarm scheduler. Nothing is owned.
-  Reconciler(DockerApi* docker, Proxy* proxy, HttpProber* prober, Sleeper* sleeper,
-             const Clock* clock, ReconcilerOptions options, SwarmScheduler* swarm = nullptr);
+  // `proxy` may be null when proxy_enabled is false. `schedulers` are every backend of this
+  // dokkud, peers: an app runs on the one its `scheduler selected` names (an app naming one
+  // that is absent fails). Nothing is owned.
+  Reconciler(DockerApi* docker, Proxy* proxy, const Clock* clock, ReconcilerOptions options,
+             std::vector<Scheduler*> schedulers);
 
   // One pass for `app` using `store` (a connection owned by the calling thread). Errors are
   // retryable (Docker unavailable, store busy); terminal failures (bad release, failed checks)
   // are recorded in the store and return OK.
   StatusOr<ReconcileResult> Reconcile(Store* store, const std::string& app);
 
-  // Docker events: forget cached inspect data; mark the app's image list stale.
+  // Docker events: forget cached inspect data (every scheduler); mark the app's image list stale.
   void ContainerChanged(const std::string& container_id);
   void ImagesChanged(const std::string& app);
-  // Apps known to have Swarm services (found at startup/resync), so a switch back to
-  // docker-local or apps:destroy also removes them.
-  void SwarmAppsSeen(const std::vector<std::string>& apps);
-
-  // One more backend next to docker-local and docker-swarm (not owned). It takes part in every
-  // pass like them: vacates while another is selected, is torn down on apps:destroy, reports
-  // for `ps`; it is selectable once the store accepts its name (store/schedulers.h).
-  void AddScheduler(Scheduler* scheduler) { schedulers_.push_back(scheduler); }
 
   using Pass = AppPass;
 
@@ -96,9 +85,7 @@ class Reconciler {
   Proxy* const proxy_;
   const Clock* const clock_;
   const ReconcilerOptions options_;
-  LocalScheduler local_;
-  std::unique_ptr<SwarmBackend> swarm_;  // null when no app may use docker-swarm
-  std::vector<Scheduler*> schedulers_;   // every backend of this dokkud
+  const std::vector<Scheduler*> schedulers_;
 
   std::mutex mu_;  // guards everything below
   std::set<std::string> images_dirty_;

@@ -104,6 +104,8 @@ class Scheduler {
   virtual StatusOr<std::vector<ObservedContainer>> Observe(AppPass& pass) = 0;
   // checks:run: runs the checks of the live containers of `proc` whose index `named` accepts,
   // adding the failed checks to *failed. Unavailable when cut short by shutdown.
+  // A Docker event about one container: forget what is cached of it.
+  virtual void ContainerChanged(const std::string& container_id) { (void)container_id; }
   virtual Status CheckLive(AppPass& pass, const DesiredProc& proc,
                            const std::function<bool(int index)>& named, int* failed) = 0;
 };

@@ -20,6 +20,7 @@
 
 #include "controller/env/log.h"
 #include "controller/reconciler/reconciler.h"
+#include "controller/scheduler/local/local_scheduler.h"
 #include "store/store.h"
 #include "tests/testing/fake_checks.h"
 #include "tests/testing/fake_docker.h"
@@ -301,7 +302,9 @@ StatusOr<Row> RunOne(int apps, int passes, bool shared_fake) {
   ReconcilerOptions options;
   options.store_id = "benchstore";
   options.proxy_listen = "127.0.0.1:8080";
-  Reconciler reconciler(&docker, &proxy, &prober, &sleeper, &clock, options);
+  LocalScheduler local(&docker, &proxy, &prober, &sleeper, &clock,
+                       LocalSchedulerOptions{"benchstore", true, 8, 5000});
+  Reconciler reconciler(&docker, &proxy, &clock, options, {&local});
 
   std::vector<std::string> names;
   for (int i = 0; i < apps; ++i) names.push_back(fmt::format("app{:04d}", i));

@@ -6,6 +6,8 @@
 
 #include <algorithm>
 
+#include "controller/scheduler/local/local_scheduler.h"
+#include "controller/scheduler/swarm/swarm_backend.h"
 #include "controller/scheduler/swarm/swarm_scheduler.h"
 #include "tests/testing/fake_checks.h"
 #include "tests/testing/fake_docker.h"
@@ -48,12 +50,19 @@ class ReconcilerTest : public ::testing::Test {
     auto store = Store::Open(":memory:", &clock_);
     ASSERT_OK(store);
     store_ = std::move(*store);
+    MakeReconciler({});
+    ASSERT_OK(store_->CreateApp("app"));
+  }
+
+  // docker-local plus `more`, as the daemon builds them.
+  void MakeReconciler(std::vector<Scheduler*> more) {
     ReconcilerOptions options;
     options.store_id = "teststore";
     options.proxy_listen = "127.0.0.1:8080";
-    reconciler_ =
-        std::make_unique<Reconciler>(&docker_, &proxy_, &prober_, &sleeper_, &clock_, options);
-    ASSERT_OK(store_->CreateApp("app"));
+    local_ = std::make_unique<LocalScheduler>(&docker_, &proxy_, &prober_, &sleeper_, &clock_,
+                                              LocalSchedulerOptions{"teststore", true, 8, 5000});
+    more.insert(more.begin(), local_.get());
+    reconciler_ = std::make_unique<Reconciler>(&docker_, &proxy_, &clock_, options, more);
   }
 
   std::string AddImage(const std::string& tag,
@@ -100,6 +109,7 @@ class ReconcilerTest : public ::testing::Test {
   FakeHttpProber prober_;
   FakeSleeper sleeper_{&clock_};
   std::unique_ptr<Store> store_;
+  std::unique_ptr<LocalScheduler> local_;
   std::unique_ptr<Reconciler> reconciler_;
 };
 
@@ -487,11 +497,7 @@ class ReconcilerHandoverTest : public ReconcilerTest {
  protected:
   void SetUp() override {
     ReconcilerTest::SetUp();
-    ReconcilerOptions options;
-    options.store_id = "teststore";
-    options.proxy_listen = "127.0.0.1:8080";
-    reconciler_ = std::make_unique<Reconciler>(&docker_, &proxy_, &prober_, &sleeper_, &clock_,
-                                               options, &scheduler_);
+    MakeReconciler({&backend_});
   }
   std::string LastProxyApply() {
     std::lock_guard<std::mutex> lock(proxy_.mu_);
@@ -507,6 +513,7 @@ class ReconcilerHandoverTest : public ReconcilerTest {
 
   FakeSwarm swarm_{&clock_};
   SwarmScheduler scheduler_{&swarm_, &clock_};
+  SwarmBackend backend_{&scheduler_, &docker_, &sleeper_, &clock_, "teststore", 5000};
 };
 
 TEST_F(ReconcilerHandoverTest, LocalToSwarmAndBackKeepsServingThroughout) {
@@ -576,11 +583,7 @@ TEST_F(UnusableSchedulerTest, AnEngineThatIsNotASwarmManager) {
 }
 
 TEST_F(UnusableSchedulerTest, ADokkudWithoutTheSwarmBackend) {
-  ReconcilerOptions options;
-  options.store_id = "teststore";
-  options.proxy_listen = "127.0.0.1:8080";
-  reconciler_ =
-      std::make_unique<Reconciler>(&docker_, &proxy_, &prober_, &sleeper_, &clock_, options);
+  MakeReconciler({});  // docker-local only
   ExpectTheOldSideKeepsServing("The docker-swarm scheduler is not available in this dokkud");
 }
 
@@ -627,7 +630,7 @@ class RecordingScheduler : public Scheduler {
 
 TEST_F(ReconcilerTest, AnotherBackendTakesPartInEveryPassWithoutTheCoreNamingIt) {
   RecordingScheduler other;
-  reconciler_->AddScheduler(&other);
+  MakeReconciler({&other});
   AddImage("v1");
   Deploy("v1");
   EXPECT_EQ(other.applies, 0);

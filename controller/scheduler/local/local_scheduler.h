@@ -45,8 +45,7 @@ class LocalScheduler : public Scheduler {
   Status CheckLive(AppPass& pass, const DesiredProc& proc,
                    const std::function<bool(int index)>& named, int* failed) override;
 
-  // A Docker event: forget cached inspect data of the container.
-  void ContainerChanged(const std::string& container_id);
+  void ContainerChanged(const std::string& container_id) override;
 
  private:
   // Plans pass.desired against the app's containers and applies it; with !rollouts only the
