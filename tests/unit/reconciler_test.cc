@@ -447,6 +447,29 @@ TEST_F(ReconcilerTest, CrashBetweenStartAndCutoverIsFinishedByTheNextPass) {
   EXPECT_EQ(Running("app.web.").size(), 1u);
 }
 
+TEST_F(ReconcilerTest, ALeftoverDockerRefusesToRemoveDoesNotHoldTheApp) {
+  AddImage("v1");
+  Deploy("v1");
+  ContainerSpec spec = *docker_.SpecOf("app.web.1");
+  spec.name = "app.web.1.upcoming-stuck";
+  auto id = docker_.CreateContainer(spec);
+  ASSERT_OK(id);
+  docker_.FailFor("remove", "upcoming-stuck",
+                  Status::Conflict("removal of container is already in progress"));
+  ASSERT_OK(store_->SetScale("app", {{"web", 2}}, false));
+  ReconcileResult r = Pass();
+  EXPECT_EQ(Running("app.web.").size(), 2u);
+  EXPECT_TRUE(docker_.Find("app.web.2").has_value());
+  EXPECT_TRUE(docker_.Find(*id).has_value());  // still there
+  EXPECT_EQ(GetApp().last_error, "");
+  EXPECT_GT(r.requeue_after_ms, 0);  // the leftover is tried again
+  EXPECT_LE(r.requeue_after_ms, 10'000);
+  docker_.ClearFailures();
+  Pass();
+  EXPECT_FALSE(docker_.Find(*id).has_value());
+  EXPECT_EQ(Running("app.web.").size(), 2u);
+}
+
 TEST_F(ReconcilerTest, TagsCreateAndDestroyGoThroughDocker) {
   AddImage("v1");
   Deploy("v1");

@@ -4,16 +4,28 @@
 
 #include <algorithm>
 
+#include "controller/env/log.h"
 #include "controller/model/naming.h"
 #include "controller/scheduler/local/local_scheduler.h"
 
 namespace dokku {
 
+// How soon a leftover that could not be removed is tried again.
+constexpr int64_t kRemoveRetryMs = 10'000;
+
 Status LocalScheduler::ApplyPlan(AppPass& pass, const Plan& plan, int64_t* requeue_ms) {
   std::vector<Status> errors(plan.remove.size());
   ParallelFor(static_cast<int>(plan.remove.size()), options_.docker_parallel,
               [&](int i) { errors[i] = docker_->RemoveContainer(plan.remove[i]); });
-  for (const Status& st : errors) DOKKU_RETURN_IF_ERROR(st);
+  for (size_t i = 0; i < errors.size(); ++i) {
+    if (errors[i].ok() || errors[i].IsNotFound()) continue;
+    if (errors[i].IsUnavailable()) return errors[i];
+    // A leftover Docker refuses to remove (a removal already in progress, a busy filesystem)
+    // must not hold the rest of the app: it is tried again in a while.
+    Log(LogLevel::kWarning, "{}: cannot remove {}: {}", pass.app, plan.remove[i].substr(0, 12),
+        errors[i].message());
+    if (*requeue_ms == 0 || *requeue_ms > kRemoveRetryMs) *requeue_ms = kRemoveRetryMs;
+  }
   if (!plan.remove.empty()) pass.docker_changed = true;
 
   for (const std::string& id : plan.register_retiring) {
