@@ -104,12 +104,11 @@ Status Daemon::Setup() {
   ro.store_id = store_id_;
   ro.proxy_enabled = proxy_ != nullptr;
   ro.proxy_listen = options_.nginx.listen;
-  ro.docker_parallel = options_.docker_parallel;
   swarm_api_ = std::make_unique<SwarmClient>(transport_.get());
   swarm_ = std::make_unique<SwarmScheduler>(swarm_api_.get(), RealClock::Get());
   local_backend_ = std::make_unique<LocalScheduler>(
       docker_.get(), proxy_.get(), &prober_, &sleeper_, RealClock::Get(),
-      LocalSchedulerOptions{store_id_, ro.proxy_enabled, ro.docker_parallel, ro.web_port});
+      LocalSchedulerOptions{store_id_, ro.proxy_enabled, options_.docker_parallel, ro.web_port});
   swarm_backend_ = std::make_unique<SwarmBackend>(swarm_.get(), docker_.get(), &sleeper_,
                                                   RealClock::Get(), store_id_, ro.web_port);
   reconciler_ = std::make_unique<Reconciler>(

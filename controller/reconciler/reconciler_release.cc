@@ -227,6 +227,7 @@ Status Reconciler::AnswerRequests(Pass& pass) {
       start = comma + 1;
     }
     pass.emit(kInfo1, "Running pre-flight checks");
+    Scheduler* scheduler = Find(pass.scheduler);
     int failed = 0;
     for (const DesiredProc& proc : pass.desired.procs) {
       bool named = wanted.empty() || std::any_of(wanted.begin(), wanted.end(),
@@ -242,7 +243,6 @@ Status Reconciler::AnswerRequests(Pass& pass) {
                  return w.first == proc.proctype && (w.second == 0 || w.second == index);
                });
       };
-      Scheduler* scheduler = Find(pass.scheduler);
       if (scheduler != nullptr)
         DOKKU_RETURN_IF_ERROR(scheduler->CheckLive(pass, proc, index_named, &failed));
     }

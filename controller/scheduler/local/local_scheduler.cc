@@ -77,30 +77,27 @@ StatusOr<std::vector<ActualContainer>> LocalScheduler::ListActual(AppPass& pass)
 }
 
 Status LocalScheduler::Apply(AppPass& pass, Applied* out) {
-  return Run(pass, /*rollouts=*/true, &out->requeue_ms);
+  return Run(pass, pass.desired, /*rollouts=*/true, &out->requeue_ms);
 }
 
 Status LocalScheduler::Vacate(AppPass& pass, bool replacement_ready, int64_t* requeue_ms) {
   // Nothing of the app is wanted here: every type at 0, so the plan retires what runs. Until
   // the replacement serves, only leftovers and heals are applied.
-  DesiredApp wanted = pass.desired;
-  for (DesiredProc& p : pass.desired.procs) p.quantity = 0;
-  Status st = Run(pass, replacement_ready, requeue_ms);
-  pass.desired = std::move(wanted);
-  return st;
+  DesiredApp none = pass.desired;
+  for (DesiredProc& p : none.procs) p.quantity = 0;
+  return Run(pass, std::move(none), replacement_ready, requeue_ms);
 }
 
-Status LocalScheduler::Run(AppPass& pass, bool rollouts, int64_t* requeue_ms) {
+Status LocalScheduler::Run(AppPass& pass, DesiredApp desired, bool rollouts, int64_t* requeue_ms) {
   {
     std::lock_guard<std::mutex> lock(mu_);
     auto it = blocked_.find(pass.app);
-    pass.desired.blocked_hashes.clear();
     if (it != blocked_.end() && it->second.first == pass.generation)
-      pass.desired.blocked_hashes = it->second.second;
+      desired.blocked_hashes = it->second.second;
   }
   StatusOr<std::vector<ActualContainer>> actual = ListActual(pass);
   if (!actual.ok()) return actual.status();
-  Plan plan = MakePlan(pass.desired, *actual);
+  Plan plan = MakePlan(desired, *actual);
   if (!rollouts) plan.changes.clear();  // keep serving until the other side does
   return ApplyPlan(pass, plan, requeue_ms);
 }

@@ -48,9 +48,10 @@ class LocalScheduler : public Scheduler {
   void ContainerChanged(const std::string& container_id) override;
 
  private:
-  // Plans pass.desired against the app's containers and applies it; with !rollouts only the
-  // leftovers, heals and stops (the app is on its way to another scheduler).
-  Status Run(AppPass& pass, bool rollouts, int64_t* requeue_ms);
+  // Plans `desired` (pass.desired, or none of it when vacating) against the app's containers and
+  // applies it; with !rollouts only the leftovers, heals and stops (the app is on its way to
+  // another scheduler and that one does not serve yet).
+  Status Run(AppPass& pass, DesiredApp desired, bool rollouts, int64_t* requeue_ms);
   Status ApplyPlan(AppPass& pass, const Plan& plan, int64_t* requeue_ms);
   Status ReportDeployed(AppPass& pass);
   // One process type's change, in the steps its RolloutPolicy says (local_change.cc).
