@@ -335,6 +335,7 @@ Status NginxProxy::RemoveLocked(const std::string& app) {
   if (previous->has_value()) {
     DOKKU_RETURN_IF_ERROR(RemoveFile(path));
     DOKKU_RETURN_IF_ERROR(TestOrRestore(path, *previous));
+    Log(LogLevel::kInfo, "{}: no web container serves; removing its nginx server block", app);
   }
   DOKKU_RETURN_IF_ERROR(Reload(app));
   if (dynamic_ && peers_.contains(app)) {

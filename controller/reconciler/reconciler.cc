@@ -49,7 +49,12 @@ Status Reconciler::PushRoutes(Pass& pass) {
   std::vector<Upstream> upstreams;
   for (const auto& [scheduler, endpoints] : pass.upstreams)
     upstreams.insert(upstreams.end(), endpoints.begin(), endpoints.end());
-  if (upstreams.empty()) return proxy_->Remove(pass.app);
+  if (upstreams.empty()) {
+    // Removing the server block answers 404 for an app that still runs; its last endpoints are
+    // the better guess until the scheduler sees one again.
+    if (pass.routes_unknown) return Status::Ok();
+    return proxy_->Remove(pass.app);
+  }
   return proxy_->Apply(pass.app, pass.server_names, upstreams, pass.emit);
 }
 

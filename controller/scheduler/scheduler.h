@@ -64,6 +64,9 @@ struct AppPass {
   // until the old one has gone; push_routes (set by the reconciler) sends that union.
   std::map<std::string, std::vector<Upstream>> upstreams;
   std::function<Status()> push_routes;
+  // Set by a scheduler that wants web running but saw no endpoint this time (a task between
+  // states): an empty union then leaves the proxy as it is instead of removing the app from it.
+  bool routes_unknown = false;
 
   // docker-local's view within the pass.
   std::vector<ContainerSummary> listed;  // the app's containers as last listed

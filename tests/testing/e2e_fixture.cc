@@ -72,6 +72,19 @@ std::optional<DockerContainer> FindContainer(const std::string& app, const std::
   return std::nullopt;
 }
 
+std::vector<std::vector<std::string>> DeployRestartScaleSteps(const std::string& app,
+                                                              const std::string& a,
+                                                              const std::string& b) {
+  std::vector<std::vector<std::string>> steps;
+  for (int i = 0; i < 10; ++i) {
+    steps.push_back({"tags:deploy", app, i % 2 == 0 ? a : b});
+    if (i % 2 == 1) steps.push_back({"ps:restart", app});
+    if (i == 4) steps.push_back({"ps:scale", app, "web=6"});
+    if (i == 6) steps.push_back({"ps:scale", app, "web=2"});
+  }
+  return steps;
+}
+
 std::vector<DockerContainer> LiveContainers(const std::string& app) {
   std::vector<DockerContainer> live;
   for (const DockerContainer& c : AppContainers(app)) {
@@ -265,7 +278,7 @@ void E2ETest::TearDown() {
     daemon_->Stop();
     if (HasFailure()) {
       std::cout << "---- last lines of " << daemon_->LogPath() << "\n"
-                << Tail(daemon_->Log(), 80) << "----\n";
+                << Tail(daemon_->Log(), 400) << "----\n";
     }
   }
   cleanup_.CleanupNow();

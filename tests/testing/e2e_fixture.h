@@ -41,6 +41,11 @@ std::string WaitForRunning(const std::string& app, const std::string& name, int 
 inline bool Contains(const std::string& haystack, std::string_view needle) {
   return haystack.find(needle) != std::string::npos;
 }
+// The zero-downtime workload the keep-alive tests run: 10 deploys alternating `a` and `b`
+// (ending on `b`), 5 restarts and a scale 2 -> 6 -> 2 of web, as dokku commands.
+std::vector<std::vector<std::string>> DeployRestartScaleSteps(const std::string& app,
+                                                              const std::string& a,
+                                                              const std::string& b);
 // A TCP port on 127.0.0.1 that nothing listens on right now.
 int FreeLoopbackPort();
 // Milliseconds on a monotonic clock.

@@ -48,7 +48,9 @@ void TrafficLoop::Run() {
     std::unique_lock<std::mutex> lock(mu_);
     ++bodies_[body];
     if ((status != 200 || !good) && problems_.size() < 2000) {
-      problems_ += fmt::format("HTTP {} body [{}]\n", status, body.substr(0, 80));
+      // When it happened (ms on NowMs()) lets a failure be matched with the daemon's log.
+      problems_ +=
+          fmt::format("at {} HTTP {} body [{}]\n", e2e::NowMs(), status, body.substr(0, 80));
     }
     lock.unlock();
     if (options_.pause_ms > 0) {

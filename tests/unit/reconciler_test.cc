@@ -575,6 +575,35 @@ TEST_F(ReconcilerHandoverTest, LocalToSwarmAndBackKeepsServingThroughout) {
   EXPECT_EQ(GetApp().last_error, "");
 }
 
+// Given an app on Swarm whose only web task died and whose replacement is still starting, the
+// pass that sees no endpoint keeps the app's server block (no 404 for an app that runs), and
+// the running replacement is routed to.
+TEST_F(ReconcilerHandoverTest, ASwarmMomentWithoutEndpointsKeepsTheServerBlock) {
+  AddImage("v1");
+  Deploy("v1");
+  Select("docker-swarm");
+  clock_.Advance(61'000);
+  Pass();
+  ASSERT_TRUE(docker_.Containers().empty());
+  std::optional<SwarmService> web = swarm_.ServiceByName("app-web");
+  ASSERT_TRUE(web.has_value());
+  swarm_.SetTasksStartRunning(false);
+  swarm_.KillTask(web->id, 1);
+  proxy_.calls.clear();
+  Pass();
+  EXPECT_THAT(proxy_.calls, ::testing::Not(Contains("remove app")));
+  EXPECT_EQ(proxy_.current["app"], 1u);
+  swarm_.Settle();
+  Pass();
+  EXPECT_EQ(LastProxyApply(), "apply app app.localhost 127.0.0.1");
+  EXPECT_THAT(proxy_.calls, ::testing::Not(Contains("remove app")));
+  // ps:scale web=0 on Swarm still takes the app out of the proxy.
+  ASSERT_OK(store_->SetScale("app", {{"web", 0}}, false));
+  Pass();
+  EXPECT_THAT(proxy_.calls, Contains("remove app"));
+  EXPECT_EQ(proxy_.current.count("app"), 0u);
+}
+
 // A selected scheduler this host cannot use is one kind of failure, whatever the reason: the
 // app's recorded error (the CLI returns with it), the release fails, and what runs keeps serving.
 class UnusableSchedulerTest : public ReconcilerHandoverTest {

@@ -3,6 +3,8 @@
 
 #include <fmt/format.h>
 
+#include <algorithm>
+
 #include "controller/env/log.h"
 #include "controller/model/naming.h"
 
@@ -53,6 +55,17 @@ SwarmDesired SwarmBackend::DesiredOf(AppPass& pass) const {
   return d;
 }
 
+namespace {
+
+// True when the app should have web tasks serving.
+bool WebWanted(const AppPass& pass) {
+  if (!pass.desired.running || !pass.desired.proxied) return false;
+  return std::any_of(pass.desired.procs.begin(), pass.desired.procs.end(),
+                     [](const DesiredProc& p) { return p.proctype == "web" && p.quantity > 0; });
+}
+
+}  // namespace
+
 Status SwarmBackend::Apply(AppPass& pass, Applied* out) {
   {
     std::lock_guard<std::mutex> lock(mu_);
@@ -84,6 +97,7 @@ Status SwarmBackend::Apply(AppPass& pass, Applied* out) {
     tasks_[pass.app] = observed.containers;
   }
   pass.upstreams[name] = observed.web_upstreams;
+  if (observed.web_upstreams.empty() && WebWanted(pass)) pass.routes_unknown = true;
   out->converged = observed.converged || !observed.failure.empty();
   if (!out->converged) out->requeue_ms = 2000;
   if (!observed.failure.empty()) return Status::Terminal(observed.failure);
