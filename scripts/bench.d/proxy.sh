@@ -117,7 +117,9 @@ def connect(port):
     s.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
     return s
 
-def get(sock, host, buf):
+def get(host, buf):
+    # buf: [unread bytes, socket, port]; the socket is replaced when nginx closes it.
+    sock = buf[1]
     sock.sendall(b"GET / HTTP/1.1\r\nHost: " + host.encode() + b"\r\n\r\n")
     while b"\r\n\r\n" not in buf[0]:
         chunk = sock.recv(65536)
@@ -125,17 +127,23 @@ def get(sock, host, buf):
             raise ConnectionError("closed")
         buf[0] += chunk
     head, rest = buf[0].split(b"\r\n\r\n", 1)
-    length = 0
+    length, close = 0, False
     for line in head.split(b"\r\n")[1:]:
         k, _, v = line.partition(b":")
         if k.strip().lower() == b"content-length":
             length = int(v)
+        if k.strip().lower() == b"connection" and v.strip().lower() == b"close":
+            close = True  # nginx's keepalive_requests (1000) ends the connection after this answer
     while len(rest) < length:
         chunk = sock.recv(65536)
         if not chunk:
             raise ConnectionError("closed")
         rest += chunk
     buf[0] = rest[length:]
+    if close:
+        sock.close()
+        buf[0] = b""
+        buf[1] = connect(buf[2])
     return int(head.split(b" ")[1]), rest[:length]
 
 def pct(values, p):
@@ -144,18 +152,17 @@ def pct(values, p):
 
 def latency(port, dynamic_host, static_host, total, out):
     times = {dynamic_host: [], static_host: []}
-    socks = {h: connect(port) for h in times}
-    bufs = {h: [b""] for h in times}
+    bufs = {h: [b"", connect(port), port] for h in times}
     block = 250
     for h in times:  # warm both connections and the upstream keepalive pools
         for _ in range(200):
-            get(socks[h], h, bufs[h])
+            get(h, bufs[h])
     failed = 0
     for i in range(0, total, block):
         for h in (times if (i // block) % 2 == 0 else list(times)[::-1]):
             for _ in range(block // 2):
                 t0 = time.perf_counter_ns()
-                status, body = get(socks[h], h, bufs[h])
+                status, body = get(h, bufs[h])
                 times[h].append((time.perf_counter_ns() - t0) / 1000.0)
                 if status != 200 or b"hello" not in body:
                     failed += 1
@@ -171,15 +178,15 @@ def switch(port, host, db, cmd, new_body, out):
     with sqlite3.connect(db) as c:
         after = c.execute("SELECT coalesce(max(id), 0) FROM events").fetchone()[0]
     proc = subprocess.Popen(cmd, stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
-    sock, buf = connect(port), [b""]
+    buf = [b"", connect(port), port]
     first_new, failed, total = None, 0, 0
     deadline = time.time() + 60
     while time.time() < deadline:
         try:
-            status, body = get(sock, host, buf)
+            status, body = get(host, buf)
         except (ConnectionError, OSError):
             failed += 1
-            sock, buf = connect(port), [b""]
+            buf = [b"", connect(port), port]
             continue
         total += 1
         now = time.time() * 1000
