@@ -34,6 +34,7 @@ std::span<const Command> PsCommands();
 std::span<const Command> TagsCommands();
 std::span<const Command> ReleasesCommands();
 std::span<const Command> ChecksCommands();
+std::span<const Command> ConfigCommands();
 std::span<const Command> DomainsCommands();
 std::span<const Command> SchedulerCommands();
 

@@ -59,6 +59,16 @@ void BindOptional(SQLite::Statement& q, int index, const std::optional<std::stri
   }
 }
 
+int BumpRestartGeneration(SQLite::Database& db, const std::string& app,
+                          const std::string& proctype) {
+  SQLite::Statement up(db,
+                       "UPDATE formation SET restart_generation = restart_generation + 1, "
+                       "held_quantity = NULL WHERE app = ?1 AND (?2 = '' OR proctype = ?2)");
+  up.bind(1, app);
+  up.bind(2, proctype);
+  return up.exec();
+}
+
 }  // namespace internal
 
 namespace {
@@ -232,9 +242,12 @@ Status Store::CreateApp(const std::string& app) {
       SQLite::Statement del(*db_, "DELETE FROM apps WHERE name = ?");
       del.bind(1, app);
       del.exec();
-      SQLite::Statement props(*db_, "DELETE FROM properties WHERE app = ?");
-      props.bind(1, app);
-      props.exec();
+      for (const char* sql :
+           {"DELETE FROM properties WHERE app = ?", "DELETE FROM config_vars WHERE app = ?"}) {
+        SQLite::Statement q(*db_, sql);
+        q.bind(1, app);
+        q.exec();
+      }
     }
     SQLite::Statement ins(*db_, "INSERT INTO apps (name, created_at, generation) VALUES (?, ?, ?)");
     ins.bind(1, app);
@@ -323,8 +336,9 @@ Status Store::PurgeApp(const std::string& app) {
     if (live.executeStep()) return Status::Ok();
     live.reset();
     for (const char* sql :
-         {"DELETE FROM properties WHERE app = ?", "DELETE FROM containers WHERE app = ?",
-          "DELETE FROM images WHERE app = ?", "DELETE FROM events WHERE app = ?"}) {
+         {"DELETE FROM properties WHERE app = ?", "DELETE FROM config_vars WHERE app = ?",
+          "DELETE FROM containers WHERE app = ?", "DELETE FROM images WHERE app = ?",
+          "DELETE FROM events WHERE app = ?"}) {
       SQLite::Statement q(*db_, sql);
       q.bind(1, app);
       q.exec();
@@ -360,12 +374,7 @@ StatusOr<int64_t> Store::Restart(const std::string& app, const std::string& proc
   if (!proctype.empty()) DOKKU_RETURN_IF_ERROR(ValidateProcessType(proctype));
   return Guard([&]() -> StatusOr<int64_t> {
     SQLite::Transaction tx(*db_, SQLite::TransactionBehavior::IMMEDIATE);
-    SQLite::Statement up(*db_,
-                         "UPDATE formation SET restart_generation = restart_generation + 1, "
-                         "held_quantity = NULL WHERE app = ?1 AND (?2 = '' OR proctype = ?2)");
-    up.bind(1, app);
-    up.bind(2, proctype);
-    if (up.exec() == 0 && !proctype.empty()) {
+    if (internal::BumpRestartGeneration(*db_, app, proctype) == 0 && !proctype.empty()) {
       return Status::InvalidArgument(
           fmt::format("Invalid process type specified ({}.{})", app, proctype));
     }

@@ -89,6 +89,25 @@ class Store {
   StatusOr<int64_t> SetChecksMode(const std::string& app, const std::string& kind,
                                   const std::vector<std::string>& proctypes);
 
+  // ---- config vars ----
+  // The vars of an app (which must exist) or of kGlobal, by key.
+  StatusOr<std::map<std::string, std::string>> GetConfig(const std::string& scope);
+  // Global vars with the app's on top (the app wins): what its containers get.
+  StatusOr<std::map<std::string, std::string>> GetMergedConfig(const std::string& app);
+  // One transaction: `clear` removes every var of `scope` first, then each change sets (value)
+  // or unsets (nullopt) a key. Every key and value is validated first; nothing changes on any
+  // error, nor when the vars would end up as they were (changed = false). `restart` (app scope)
+  // also bumps every process type's restart_generation, so dokkud replaces the containers
+  // start-first with checks. generation is the app's (0 for global, which bumps nothing: Dokku
+  // applies global vars at each app's next deploy).
+  struct ConfigChange {
+    int64_t generation = 0;
+    bool changed = false;
+  };
+  StatusOr<ConfigChange> ChangeConfig(const std::string& scope,
+                                 const std::map<std::string, std::optional<std::string>>& changes,
+                                 bool clear, bool restart);
+
   // ---- releases ----
   // tags:deploy / ps:rebuild: a new pending release of dokku/<app>:<tag>; the app's desired
   // release.

@@ -7,6 +7,7 @@
 #include <optional>
 
 #include "store/parse_int.h"
+#include "store/text.h"
 
 namespace dokku {
 namespace {
@@ -128,6 +129,32 @@ Status ParseScaleArg(const std::string& arg, std::string* proctype, int* count) 
     return Status::InvalidArgument(fmt::format("Invalid count for process type {}", *proctype));
   }
   *count = static_cast<int>(n);
+  return Status::Ok();
+}
+
+Status ValidateConfigKey(const std::string& key) {
+  bool ok = !key.empty() && !(key[0] >= '0' && key[0] <= '9');
+  for (char c : key) ok = ok && (IsAlnum(c) || c == '_');
+  if (!ok) return Status::InvalidArgument(fmt::format("Invalid key name: '{}'", key));
+  return Status::Ok();
+}
+
+Status ValidateConfigValue(const std::string& key, const std::string& value) {
+  if (value.size() > kMaxConfigValueSize) {
+    return Status::InvalidArgument(fmt::format("Value of {} is larger than 1 MiB", key));
+  }
+  if (value.find('\0') != std::string::npos) {
+    return Status::InvalidArgument(
+        fmt::format("Value of {} contains a NUL byte, which no environment can hold", key));
+  }
+  for (size_t i = 0; i < value.size();) {
+    const size_t len = Utf8SequenceLength(value, i);
+    if (len == 0) {
+      // Docker takes the environment as JSON strings, which carry only UTF-8.
+      return Status::InvalidArgument(fmt::format("Value of {} is not valid UTF-8", key));
+    }
+    i += len;
+  }
   return Status::Ok();
 }
 

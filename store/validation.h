@@ -2,6 +2,7 @@
 // OK or InvalidArgument with the message Dokku prints (spec/dokku-behaviour.md) where it has one.
 #pragma once
 
+#include <cstddef>
 #include <string>
 #include <vector>
 
@@ -28,5 +29,12 @@ Status ValidateSeconds(const std::string& value, int max = 86400);
 // count rule (integer 0..1000). Messages: Missing count for process type <t> / Invalid count for
 // process type <t>.
 Status ParseScaleArg(const std::string& arg, std::string* proctype, int* count);
+
+// Config keys: ^[a-zA-Z_][a-zA-Z0-9_]*$ (Dokku's rule), else "Invalid key name: '<key>'".
+Status ValidateConfigKey(const std::string& key);
+// Config values: any UTF-8 without NUL, at most kMaxConfigValueSize bytes (what an environment
+// variable delivered through the Engine API's JSON can carry exactly).
+inline constexpr size_t kMaxConfigValueSize = 1 << 20;
+Status ValidateConfigValue(const std::string& key, const std::string& value);
 
 }  // namespace dokku

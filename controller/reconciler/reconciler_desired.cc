@@ -84,6 +84,9 @@ Status Reconciler::BuildDesired(Pass& pass) {
   StatusOr<std::vector<FormationEntry>> formation = pass.store->GetFormation(pass.app);
   if (!formation.ok()) return formation.status();
   pass.formation = *formation;
+  StatusOr<std::map<std::string, std::string>> env = pass.store->GetMergedConfig(pass.app);
+  if (!env.ok()) return env.status();
+  pass.env = std::move(*env);
 
   DesiredApp& d = pass.desired;
   d.running = pass.row.desired_running;

@@ -17,6 +17,25 @@ std::string AppPass::CommandOf(const std::string& proctype) const {
   return "";
 }
 
+std::vector<std::string> AppPass::EnvOf(const std::string& proctype, const std::string& dyno,
+                                        int web_port) const {
+  std::vector<std::string> out;
+  out.reserve(env.size() + 2);
+  for (const auto& [key, value] : env) {
+    // DYNO is always the container's own; PORT is dokkud's for web (it is where nginx and the
+    // checks connect), the operator's otherwise.
+    if (key == "DYNO" || (key == "PORT" && proctype == "web")) continue;
+    out.push_back(key + "=" + value);
+  }
+  out.push_back("DYNO=" + dyno);
+  if (proctype == "web") {
+    out.push_back("PORT=" + std::to_string(web_port));
+  } else if (!env.count("PORT")) {
+    out.push_back("PORT=");
+  }
+  return out;
+}
+
 int SettingInt(const std::string& value, int fallback) {
   std::optional<int64_t> v =
       ParseInt(value, std::numeric_limits<int>::min(), std::numeric_limits<int>::max());

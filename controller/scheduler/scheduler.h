@@ -54,8 +54,9 @@ struct AppPass {
   int default_wait = 10;
   std::string domain;
   std::vector<std::string> checks_disabled, checks_skipped;
-  std::vector<std::string> server_names;  // the proxy's names for the app
-  std::vector<std::string> urls;          // "Application deployed:" lines (proxied apps)
+  std::map<std::string, std::string> env;  // config vars, global under app (GetMergedConfig)
+  std::vector<std::string> server_names;   // the proxy's names for the app
+  std::vector<std::string> urls;           // "Application deployed:" lines (proxied apps)
 
   std::string scheduler = std::string(kDefaultScheduler);  // the selected one
   std::string failure;  // the pass's terminal failure, reported to the CLI
@@ -77,6 +78,10 @@ struct AppPass {
   int StopTimeout() const { return stop_timeout.value_or(30); }
   // The Procfile command of a process type ("" without one: the image's own command).
   std::string CommandOf(const std::string& proctype) const;
+  // A container's environment as KEY=VALUE: the config vars, then DYNO=<dyno>, then for web
+  // PORT=<web_port>; other types keep a PORT config var, else get an empty PORT.
+  std::vector<std::string> EnvOf(const std::string& proctype, const std::string& dyno,
+                                 int web_port) const;
 };
 
 // What Apply reports besides errors.

@@ -19,6 +19,7 @@ namespace {
 
 using ::testing::Contains;
 using ::testing::HasSubstr;
+using ::testing::Not;
 
 class RecordingProxy : public Proxy {
  public:
@@ -148,6 +149,71 @@ TEST_F(ReconcilerTest, FirstDeployRunsWebFromTheImageCmd) {
   ASSERT_EQ(observed->size(), 1u);
   EXPECT_EQ((*observed)[0].name, "app.web.1");
   EXPECT_EQ((*observed)[0].state, "running");
+}
+
+// Config vars ---------------------------------------------------------------------------------
+
+TEST_F(ReconcilerTest, ContainersGetTheMergedVarsExactlyWithDokkusPortAndDyno) {
+  std::map<std::string, std::optional<std::string>> vars;
+  const std::vector<std::string> values = {"",
+                                           "a=b=c",
+                                           "line1\nline2\r\n",
+                                           " leading and trailing ",
+                                           "it's \"q\" $HOME `id` \\",
+                                           "{{.Node.Hostname}}",
+                                           "h\xc3\xa9llo \xf0\x9f\x98\x80",
+                                           std::string(64 * 1024, 'v')};
+  for (size_t i = 0; i < values.size(); ++i) vars["V" + std::to_string(i)] = values[i];
+  vars["PORT"] = "9999";
+  vars["DYNO"] = "fake.1";
+  AddImage("v1", {{"/app/Procfile", "web: httpd -f -p $PORT\nworker: sleep 1000\n"}});
+  ASSERT_OK(store_->ChangeConfig(kGlobal, {{"G", "global"}, {"V0", "overridden"}}, false, false));
+  ASSERT_OK(store_->ChangeConfig("app", vars, false, false));
+  ASSERT_OK(store_->SetScale("app", {{"worker", 1}}, false));
+  Deploy("v1");
+  const std::vector<std::string> web = docker_.SpecOf("app.web.1")->env,
+                                 worker = docker_.SpecOf("app.worker.1")->env;
+  for (size_t i = 0; i < values.size(); ++i) {
+    EXPECT_THAT(web, Contains("V" + std::to_string(i) + "=" + values[i]));
+  }
+  EXPECT_THAT(web, Contains("G=global"));
+  EXPECT_THAT(web, Not(Contains("V0=overridden")));
+  EXPECT_THAT(web, Contains("PORT=5000"));  // nginx and the checks connect there
+  EXPECT_THAT(web, Not(Contains("PORT=9999")));
+  EXPECT_THAT(web, Contains("DYNO=web.1"));
+  EXPECT_THAT(web, Not(Contains("DYNO=fake.1")));
+  EXPECT_THAT(worker, Contains("PORT=9999"));  // not web: the operator's PORT
+  EXPECT_THAT(worker, Contains("DYNO=worker.1"));
+  // No value reaches the events (the deploy log).
+  const std::vector<std::string> events = EventTexts();
+  ASSERT_FALSE(events.empty());
+  for (const std::string& text : events) {
+    EXPECT_THAT(text, Not(HasSubstr("leading and trailing"))) << text;
+  }
+}
+
+TEST_F(ReconcilerTest, ARestartingChangeReplacesEveryContainerAndNoRestartNone) {
+  AddImage("v1", {{"/app/Procfile", "web: httpd -f -p $PORT\nworker: sleep 1000\n"}});
+  ASSERT_OK(store_->SetScale("app", {{"worker", 1}}, false));
+  Deploy("v1");
+  const std::string web = docker_.Find("app.web.1")->id, worker = docker_.Find("app.worker.1")->id;
+  ASSERT_OK(store_->ChangeConfig("app", {{"A", "1"}}, false, false));
+  Pass();
+  EXPECT_EQ(docker_.Find("app.web.1")->id, web);
+  EXPECT_EQ(docker_.Find("app.worker.1")->id, worker);
+  ASSERT_OK(store_->ChangeConfig("app", {{"A", "2"}}, false, true));
+  Pass();
+  clock_.Advance(120'000);  // past wait-to-retire
+  Pass();
+  std::vector<std::string> running;
+  for (const ContainerInfo& c : docker_.Containers()) {
+    if (c.state != "running") continue;
+    running.push_back(c.id);
+    EXPECT_THAT(docker_.SpecOf(c.id)->env, Contains("A=2")) << c.name;
+  }
+  EXPECT_EQ(running.size(), 2u);
+  EXPECT_THAT(running, Not(Contains(web)));
+  EXPECT_THAT(running, Not(Contains(worker)));
 }
 
 TEST_F(ReconcilerTest, MissingImageFailsTheReleaseAndChangesNothing) {

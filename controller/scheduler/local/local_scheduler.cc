@@ -222,8 +222,9 @@ ContainerSpec LocalScheduler::MakeSpec(const AppPass& pass, const std::string& p
   // Procfile commands run in the image's shell, so $PORT and the app's env expand there; no
   // user input ever reaches a shell on the host.
   if (!command.empty()) spec.cmd = {"/bin/sh", "-c", command};
-  spec.env.push_back(fmt::format("DYNO={}.{}", proctype, index));
-  spec.env.push_back(web ? fmt::format("PORT={}", options_.web_port) : "PORT=");
+  // The config vars are not in the spec hash: like Dokku, a change reaches containers when they
+  // are replaced (config:set restarts them unless --no-restart).
+  spec.env = pass.EnvOf(proctype, fmt::format("{}.{}", proctype, index), options_.web_port);
   std::string hash;
   for (const DesiredProc& p : pass.desired.procs) {
     if (p.proctype == proctype) hash = p.spec_hash;

@@ -38,6 +38,7 @@ SwarmDesired SwarmBackend::DesiredOf(AppPass& pass) const {
   d.checks = pass.checks;
   d.default_wait_s = pass.default_wait;
   d.web_port = web_port_;
+  for (const auto& [key, value] : pass.env) d.env.push_back(key + "=" + value);
   d.generation = pass.generation;
   for (const DesiredProc& p : pass.desired.procs) {
     SwarmProc sp;

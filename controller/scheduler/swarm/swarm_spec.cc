@@ -109,18 +109,6 @@ std::string SwarmServiceName(const std::string& app, const std::string& proctype
   return prefix.empty() ? "s-" + hash : prefix + "-" + hash;
 }
 
-std::string ShellQuote(const std::string& value) {
-  std::string out = "'";
-  for (char c : value) {
-    if (c == '\'') {
-      out += "'\\''";
-    } else {
-      out.push_back(c);
-    }
-  }
-  return out + "'";
-}
-
 std::optional<SwarmHealthcheck> HealthcheckFromChecks(const ChecksFile& checks, int port,
                                                       std::string* why) {
   if (checks.checks.empty()) {
@@ -170,8 +158,20 @@ StatusOr<SwarmServiceSpec> BuildServiceSpec(const SwarmDesired& desired, const S
   spec.image = desired.image_id;
   // Like docker-local: the Procfile command runs in the image's shell and replaces CMD only.
   if (!proc.command.empty()) spec.args = {"/bin/sh", "-c", proc.command};
-  spec.env = {fmt::format("DYNO={}.{{{{.Task.Slot}}}}", proc.proctype),
-              web ? fmt::format("PORT={}", desired.web_port) : "PORT="};
+  spec.env.clear();
+  bool port_set = false;
+  for (const std::string& kv : desired.env) {
+    const std::string key = kv.substr(0, kv.find('='));
+    if (key == "DYNO" || (key == "PORT" && web)) continue;
+    port_set = port_set || key == "PORT";
+    spec.env.push_back(EscapeGoTemplate(kv));
+  }
+  spec.env.push_back(fmt::format("DYNO={}.{{{{.Task.Slot}}}}", proc.proctype));
+  if (web) {
+    spec.env.push_back(fmt::format("PORT={}", desired.web_port));
+  } else if (!port_set) {
+    spec.env.push_back("PORT=");
+  }
   const std::string release = std::to_string(desired.release_id);
   spec.container_labels = {
       {kLabelApp, desired.app},

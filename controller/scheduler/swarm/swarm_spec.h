@@ -7,12 +7,14 @@
 #include <functional>
 #include <optional>
 #include <string>
+#include <string_view>
 #include <vector>
 
 #include "controller/model/checks_file.h"
 #include "controller/model/upstream.h"
 #include "controller/scheduler/swarm/swarm_api.h"
 #include "store/status.h"
+#include "store/text.h"
 
 namespace dokku {
 
@@ -55,6 +57,9 @@ struct SwarmDesired {
   std::optional<ChecksFile> checks;
   int default_wait_s = 10;
   int web_port = 5000;
+  // Config vars as KEY=VALUE (AppPass::EnvOf without DYNO, which is per task here). Swarm
+  // expands {{...}} templates in env values, so BuildServiceSpec escapes them.
+  std::vector<std::string> env;
   // A failed update is not retried within the same generation (like docker-local's blocked
   // specs); a new generation (any user action) tries again.
   int64_t generation = 0;
@@ -71,9 +76,6 @@ struct SwarmDesired {
 // (app "a.b" contains a dot; app "a" + proc "b-web" collides with app "a-b" + proc "web").
 std::string SwarmServiceName(const std::string& app, const std::string& proctype,
                              bool disambiguate = false);
-
-// Single-quotes `value` for a POSIX shell.
-std::string ShellQuote(const std::string& value);
 
 // A CMD-SHELL healthcheck running every CHECKS entry with wget against 127.0.0.1:<port>; nullopt
 // with `*why` set when the file cannot be expressed safely (https, a path, host or expected
