@@ -39,6 +39,8 @@ python3 "$TIMING" --runs "$RUNS" --label "sqlite3 dokku.db \"UPDATE apps SET cre
   sqlite3 "$DB" "UPDATE apps SET created_at=created_at WHERE name='benchapp'" >>"$RESULTS"
 python3 "$TIMING" --runs "$RUNS" --label "dokku --detach ps:scale benchapp web=N (N=1..5)" -- \
   "$DOKKU" --detach ps:scale benchapp 'web={n}' >>"$RESULTS"
+python3 "$TIMING" --runs "$RUNS" --label "dokku --detach config:set benchapp KEY=N (N=1..5)" -- \
+  "$DOKKU" --detach config:set benchapp 'KEY={n}' >>"$RESULTS"
 python3 "$TIMING" --runs "$RUNS" --label "dokku ps:report benchapp" -- \
   "$DOKKU" ps:report benchapp >>"$RESULTS"
 

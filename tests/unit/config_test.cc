@@ -1,6 +1,7 @@
 // Config vars: key and value rules, every config:export format, base64 and JSON escaping as
 // Dokku's Go code does them, the store's exact round trip of a hostile corpus, the CLI's
 // output, errors and restarts, and how the vars reach docker-local and Swarm containers.
+#include <fmt/format.h>
 #include <gmock/gmock.h>
 #include <gtest/gtest.h>
 
@@ -177,12 +178,12 @@ TEST(ConfigStoreTest, HostileValuesRoundTripExactly) {
   ASSERT_OK((*store)->CreateApp("app"));
   std::map<std::string, std::optional<std::string>> changes;
   const std::vector<std::string> values = HostileValues();
-  for (size_t i = 0; i < values.size(); ++i) changes["K" + std::to_string(i)] = values[i];
+  for (size_t i = 0; i < values.size(); ++i) changes[fmt::format("K{}", i)] = values[i];
   ASSERT_OK((*store)->ChangeConfig("app", changes, false, false));
   auto got = (*store)->GetConfig("app");
   ASSERT_OK(got);
   ASSERT_EQ(got->size(), values.size());
-  for (size_t i = 0; i < values.size(); ++i) EXPECT_EQ(got->at("K" + std::to_string(i)), values[i]);
+  for (size_t i = 0; i < values.size(); ++i) EXPECT_EQ(got->at(fmt::format("K{}", i)), values[i]);
 }
 
 TEST(ConfigStoreTest, AppVarsWinOverGlobalOnes) {

@@ -1,6 +1,7 @@
 // Reconciler passes against FakeDocker, an in-memory store, fake checks and a recording proxy.
 #include "controller/reconciler/reconciler.h"
 
+#include <fmt/format.h>
 #include <gmock/gmock.h>
 #include <gtest/gtest.h>
 
@@ -163,7 +164,7 @@ TEST_F(ReconcilerTest, ContainersGetTheMergedVarsExactlyWithDokkusPortAndDyno) {
                                            "{{.Node.Hostname}}",
                                            "h\xc3\xa9llo \xf0\x9f\x98\x80",
                                            std::string(64 * 1024, 'v')};
-  for (size_t i = 0; i < values.size(); ++i) vars["V" + std::to_string(i)] = values[i];
+  for (size_t i = 0; i < values.size(); ++i) vars[fmt::format("V{}", i)] = values[i];
   vars["PORT"] = "9999";
   vars["DYNO"] = "fake.1";
   AddImage("v1", {{"/app/Procfile", "web: httpd -f -p $PORT\nworker: sleep 1000\n"}});
@@ -174,7 +175,7 @@ TEST_F(ReconcilerTest, ContainersGetTheMergedVarsExactlyWithDokkusPortAndDyno) {
   const std::vector<std::string> web = docker_.SpecOf("app.web.1")->env,
                                  worker = docker_.SpecOf("app.worker.1")->env;
   for (size_t i = 0; i < values.size(); ++i) {
-    EXPECT_THAT(web, Contains("V" + std::to_string(i) + "=" + values[i]));
+    EXPECT_THAT(web, Contains(fmt::format("V{}={}", i, values[i])));
   }
   EXPECT_THAT(web, Contains("G=global"));
   EXPECT_THAT(web, Not(Contains("V0=overridden")));
