@@ -36,6 +36,7 @@ std::span<const Command> ReleasesCommands();
 std::span<const Command> ChecksCommands();
 std::span<const Command> ConfigCommands();
 std::span<const Command> DomainsCommands();
+std::span<const Command> PortsCommands();
 std::span<const Command> SchedulerCommands();
 
 const std::vector<Topic>& Topics();

@@ -12,6 +12,7 @@ const std::vector<Topic>& Topics() {
       {"checks", "Manage zero-downtime settings", ChecksCommands()},
       {"config", "Manage global and app-specific config vars", ConfigCommands()},
       {"domains", "Manage domains used by the proxy", DomainsCommands()},
+      {"ports", "Manage ports for an app", PortsCommands()},
       {"ps", "Manage app processes", PsCommands()},
       {"releases", "Manage app releases and roll back to an earlier one", ReleasesCommands()},
       {"scheduler", "Manage scheduler settings", SchedulerCommands()},

@@ -12,6 +12,7 @@
 #include <vector>
 
 #include "store/clock.h"
+#include "store/ports.h"
 #include "store/status.h"
 #include "store/types.h"
 
@@ -104,9 +105,19 @@ class Store {
     int64_t generation = 0;
     bool changed = false;
   };
-  StatusOr<ConfigChange> ChangeConfig(const std::string& scope,
-                                 const std::map<std::string, std::optional<std::string>>& changes,
-                                 bool clear, bool restart);
+  StatusOr<ConfigChange> ChangeConfig(
+      const std::string& scope, const std::map<std::string, std::optional<std::string>>& changes,
+      bool clear, bool restart);
+
+  // ---- ports ----
+  // The configured map (ports:list), empty when none is set.
+  StatusOr<std::vector<PortMap>> GetPorts(const std::string& app);
+  // ports:set / add / remove / clear in one transaction, with Dokku's duplicate checks
+  // ("Error validating ... port mappings: ..."); remove drops exact matches and every mapping
+  // of a bare host port's wildcard. An unchanged map writes nothing. Returns the generation.
+  enum class PortsOp { kSet, kAdd, kRemove, kClear };
+  StatusOr<int64_t> ChangePorts(const std::string& app, PortsOp op,
+                                const std::vector<PortMap>& maps);
 
   // ---- releases ----
   // tags:deploy / ps:rebuild: a new pending release of dokku/<app>:<tag>; the app's desired

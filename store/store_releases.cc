@@ -14,7 +14,7 @@ namespace internal {
 
 const char kReleaseColumns[] =
     "id, app, number, tag, image_ref, image_id, procfile, checks, dokku_scale, proctypes, status, "
-    "error, trigger, rollback_of, created_at, updated_at";
+    "error, trigger, rollback_of, created_at, updated_at, exposed_ports";
 
 Release ReadRelease(SQLite::Statement& q) {
   Release r;
@@ -45,6 +45,7 @@ Release ReadRelease(SQLite::Statement& q) {
   r.rollback_of = OptionalInt(q, 13);
   r.created_at = q.getColumn(14).getInt64();
   r.updated_at = q.getColumn(15).getInt64();
+  r.exposed_ports = OptionalText(q, 16);
   return r;
 }
 
@@ -72,7 +73,7 @@ static Release InsertRelease(SQLite::Database& db, Release r) {
   SQLite::Statement ins(db,
                         "INSERT INTO releases (app, number, tag, image_ref, image_id, procfile, "
                         "checks, dokku_scale, proctypes, status, trigger, rollback_of, created_at, "
-                        "updated_at) VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?)");
+                        "updated_at, exposed_ports) VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)");
   ins.bind(1, r.app);
   ins.bind(2, static_cast<int64_t>(r.number));
   ins.bind(3, r.tag);
@@ -87,6 +88,7 @@ static Release InsertRelease(SQLite::Database& db, Release r) {
   internal::BindOptional(ins, 12, r.rollback_of);
   ins.bind(13, static_cast<int64_t>(r.created_at));
   ins.bind(14, static_cast<int64_t>(r.updated_at));
+  internal::BindOptional(ins, 15, r.exposed_ports);
   ins.exec();
   r.id = db.getLastInsertRowid();
   SQLite::Statement app(db, "UPDATE apps SET desired_release = ? WHERE name = ?");
@@ -193,8 +195,8 @@ Status Store::UpdateRelease(const Release& r) {
   return Guard([&]() -> Status {
     SQLite::Statement q(*db_,
                         "UPDATE releases SET image_id = ?, procfile = ?, checks = ?, "
-                        "dokku_scale = ?, proctypes = ?, status = ?, error = ?, updated_at = ? "
-                        "WHERE id = ?");
+                        "dokku_scale = ?, proctypes = ?, status = ?, error = ?, updated_at = ?, "
+                        "exposed_ports = ? WHERE id = ?");
     q.bind(1, r.image_id);
     internal::BindOptional(q, 2, r.procfile);
     internal::BindOptional(q, 3, r.checks);
@@ -203,7 +205,8 @@ Status Store::UpdateRelease(const Release& r) {
     q.bind(6, r.status);
     q.bind(7, r.error);
     q.bind(8, static_cast<int64_t>(clock_->NowSeconds()));
-    q.bind(9, static_cast<int64_t>(r.id));
+    internal::BindOptional(q, 9, r.exposed_ports);
+    q.bind(10, static_cast<int64_t>(r.id));
     q.exec();
     return Status::Ok();
   });

@@ -43,6 +43,8 @@ struct Release {
   std::optional<std::string> dokku_scale;
   // The Procfile's process types (set when prepared); nullopt: no Procfile.
   std::optional<std::vector<std::string>> proctypes;
+  // The image's exposed ports ("8080/tcp 53/udp", sorted) read when prepared; nullopt before.
+  std::optional<std::string> exposed_ports;
   std::string status;  // pending | prepared | rolling | live | failed | superseded
   std::string error;
   std::string trigger;

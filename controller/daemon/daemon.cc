@@ -108,9 +108,9 @@ Status Daemon::Setup() {
   swarm_ = std::make_unique<SwarmScheduler>(swarm_api_.get(), RealClock::Get());
   local_backend_ = std::make_unique<LocalScheduler>(
       docker_.get(), proxy_.get(), &prober_, &sleeper_, RealClock::Get(),
-      LocalSchedulerOptions{store_id_, ro.proxy_enabled, options_.docker_parallel, ro.web_port});
+      LocalSchedulerOptions{store_id_, ro.proxy_enabled, options_.docker_parallel});
   swarm_backend_ = std::make_unique<SwarmBackend>(swarm_.get(), docker_.get(), &sleeper_,
-                                                  RealClock::Get(), store_id_, ro.web_port);
+                                                  RealClock::Get(), store_id_);
   reconciler_ = std::make_unique<Reconciler>(
       docker_.get(), proxy_.get(), RealClock::Get(), ro,
       std::vector<Scheduler*>{local_backend_.get(), swarm_backend_.get()});

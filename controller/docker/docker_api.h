@@ -60,10 +60,11 @@ struct ContainerInfo {
 struct ImageInfo {
   std::string id;  // sha256:...
   std::vector<std::string> repo_tags;
-  std::vector<std::string> cmd;         // Config.Cmd (may be empty)
-  std::vector<std::string> entrypoint;  // Config.Entrypoint (may be empty)
-  std::string working_dir;              // Config.WorkingDir ("" = /)
-  int64_t created = 0;                  // unix seconds
+  std::vector<std::string> cmd;            // Config.Cmd (may be empty)
+  std::vector<std::string> entrypoint;     // Config.Entrypoint (may be empty)
+  std::string working_dir;                 // Config.WorkingDir ("" = /)
+  std::vector<std::string> exposed_ports;  // keys of Config.ExposedPorts ("8080/tcp"), sorted
+  int64_t created = 0;                     // unix seconds
   int64_t size = 0;
 };
 

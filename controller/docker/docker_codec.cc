@@ -92,6 +92,10 @@ ImageInfo ImageFrom(const json& j) {
   image.cmd = StrList(config, "Cmd");
   image.entrypoint = StrList(config, "Entrypoint");
   image.working_dir = Str(config, "WorkingDir");
+  const json& exposed = Get(config, "ExposedPorts");
+  if (exposed.is_object()) {
+    for (const auto& [port, ignored] : exposed.items()) image.exposed_ports.push_back(port);
+  }
   const json& created = Get(j, "Created");  // RFC 3339 in inspect, unix seconds in lists
   image.created =
       created.is_string() ? ParseRfc3339Seconds(created.get<std::string>()) : AsInt(created);

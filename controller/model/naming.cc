@@ -65,6 +65,13 @@ bool ParseDyno(const std::string& dyno, std::string* proctype, int* index) {
   return true;
 }
 
+int WebPortLabel(const std::map<std::string, std::string>& labels, int fallback) {
+  auto it = labels.find(kLabelWebPort);
+  if (it == labels.end()) return fallback;
+  std::optional<int64_t> port = ParseInt(it->second, 1, 65535);
+  return port ? static_cast<int>(*port) : fallback;
+}
+
 std::string StableHash(const std::string& data) {
   uint64_t h = 0xcbf29ce484222325ULL;
   for (unsigned char c : data) {

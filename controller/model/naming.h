@@ -18,6 +18,8 @@ inline constexpr char kLabelSpecHash[] = "com.dokku.spec-hash";
 inline constexpr char kLabelRole[] = "com.dokku.role";  // "probe" for image-reading containers
 // Which state database owns the container: dokkud never touches another store's containers.
 inline constexpr char kLabelStore[] = "com.dokkud.store";
+// The port a web container listens on (ports:set may change it between containers of one app).
+inline constexpr char kLabelWebPort[] = "com.dokkud.web-port";
 
 enum class ContainerRole { kLive, kUpcoming, kRetiring, kOther };
 
@@ -32,6 +34,9 @@ const char* RoleName(ContainerRole role);
 
 // Parses the dyno label "<proc>.<n>"; false when malformed.
 bool ParseDyno(const std::string& dyno, std::string* proctype, int* index);
+
+// The web port label's value, else `fallback` (containers made before the label existed).
+int WebPortLabel(const std::map<std::string, std::string>& labels, int fallback);
 
 // FNV-1a 64-bit, hex: stable across runs and builds (it is stored in container labels).
 std::string StableHash(const std::string& data);

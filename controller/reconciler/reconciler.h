@@ -31,7 +31,6 @@ struct ReconcilerOptions {
   std::string store_id;       // value of the com.dokkud.store label on our containers
   bool proxy_enabled = true;  // false: web publishes its port on 127.0.0.1 instead
   std::string proxy_listen = "80";
-  int web_port = 5000;
 };
 
 struct ReconcileResult {

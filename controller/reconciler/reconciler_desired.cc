@@ -87,6 +87,12 @@ Status Reconciler::BuildDesired(Pass& pass) {
   StatusOr<std::map<std::string, std::string>> env = pass.store->GetMergedConfig(pass.app);
   if (!env.ok()) return env.status();
   pass.env = std::move(*env);
+  StatusOr<std::vector<PortMap>> ports = pass.store->GetPorts(pass.app);
+  if (!ports.ok()) return ports.status();
+  if (pass.release) {
+    pass.web_port =
+        WebContainerPort(ports->empty() ? DetectedPortMaps(pass.release->exposed_ports) : *ports);
+  }
 
   DesiredApp& d = pass.desired;
   d.running = pass.row.desired_running;
@@ -147,7 +153,7 @@ Status Reconciler::BuildDesired(Pass& pass) {
 std::string Reconciler::SpecHash(const Pass& pass, const std::string& proctype) const {
   const bool web = proctype == "web";
   return StableHash(fmt::format("{}|{}|{}|{}|{}", pass.release ? pass.release->image_id : "",
-                                proctype, pass.CommandOf(proctype), web ? options_.web_port : 0,
+                                proctype, pass.CommandOf(proctype), web ? pass.web_port : 0,
                                 web && !options_.proxy_enabled));
 }
 

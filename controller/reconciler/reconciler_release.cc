@@ -75,6 +75,9 @@ Status Reconciler::PrepareRelease(Pass& pass, Release* release, bool* failed) {
   release->procfile = files->procfile;
   release->checks = files->checks;
   release->dokku_scale = files->dokku_scale;
+  std::string exposed;
+  for (const std::string& p : image->exposed_ports) exposed += (exposed.empty() ? "" : " ") + p;
+  release->exposed_ports = exposed;
   release->proctypes.reset();
   if (procfile) {
     std::vector<std::string> types;

@@ -55,8 +55,11 @@ struct AppPass {
   std::string domain;
   std::vector<std::string> checks_disabled, checks_skipped;
   std::map<std::string, std::string> env;  // config vars, global under app (GetMergedConfig)
-  std::vector<std::string> server_names;   // the proxy's names for the app
-  std::vector<std::string> urls;           // "Application deployed:" lines (proxied apps)
+  // The port web listens on: the container port of the first ports mapping (configured, else
+  // detected from the release's EXPOSE, else 5000). It is PORT, the checks' and nginx's target.
+  int web_port = 5000;
+  std::vector<std::string> server_names;  // the proxy's names for the app
+  std::vector<std::string> urls;          // "Application deployed:" lines (proxied apps)
 
   std::string scheduler = std::string(kDefaultScheduler);  // the selected one
   std::string failure;  // the pass's terminal failure, reported to the CLI

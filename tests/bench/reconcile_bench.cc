@@ -303,7 +303,7 @@ StatusOr<Row> RunOne(int apps, int passes, bool shared_fake) {
   options.store_id = "benchstore";
   options.proxy_listen = "127.0.0.1:8080";
   LocalScheduler local(&docker, &proxy, &prober, &sleeper, &clock,
-                       LocalSchedulerOptions{"benchstore", true, 8, 5000});
+                       LocalSchedulerOptions{"benchstore", true, 8});
   Reconciler reconciler(&docker, &proxy, &clock, options, {&local});
 
   std::vector<std::string> names;

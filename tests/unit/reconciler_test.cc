@@ -62,7 +62,7 @@ class ReconcilerTest : public ::testing::Test {
     options.store_id = "teststore";
     options.proxy_listen = "127.0.0.1:8080";
     local_ = std::make_unique<LocalScheduler>(&docker_, &proxy_, &prober_, &sleeper_, &clock_,
-                                              LocalSchedulerOptions{"teststore", true, 8, 5000});
+                                              LocalSchedulerOptions{"teststore", true, 8});
     more.insert(more.begin(), local_.get());
     reconciler_ = std::make_unique<Reconciler>(&docker_, &proxy_, &clock_, options, more);
   }
@@ -215,6 +215,31 @@ TEST_F(ReconcilerTest, ARestartingChangeReplacesEveryContainerAndNoRestartNone) 
   EXPECT_EQ(running.size(), 2u);
   EXPECT_THAT(running, Not(Contains(web)));
   EXPECT_THAT(running, Not(Contains(worker)));
+}
+
+TEST_F(ReconcilerTest, WebListensOnTheImagesExposedPortAndPortsSetMovesIt) {
+  ImageInfo info;
+  info.working_dir = "/app";
+  info.exposed_ports = {"8080/tcp"};
+  docker_.AddImage("dokku/app:v1", info, {});
+  Deploy("v1");
+  auto spec = docker_.SpecOf("app.web.1");
+  ASSERT_TRUE(spec.has_value());
+  EXPECT_THAT(spec->env, Contains("PORT=8080"));
+  EXPECT_EQ(spec->exposed_port, 8080);
+  EXPECT_EQ(store_->ListContainers("app")->front().port, 8080);
+  const std::string first = docker_.Find("app.web.1")->id;
+  // A configured map wins over the detected one; the web container is replaced (start-first).
+  ASSERT_OK(store_->ChangePorts("app", Store::PortsOp::kSet, {{"http", 80, 3000}}));
+  Pass();
+  ASSERT_NE(docker_.Find("app.web.1")->id, first);
+  EXPECT_THAT(docker_.SpecOf("app.web.1")->env, Contains("PORT=3000"));
+  EXPECT_EQ(docker_.SpecOf("app.web.1")->labels.at("com.dokkud.web-port"), "3000");
+  // An unchanged container port (another host port) replaces nothing.
+  const std::string second = docker_.Find("app.web.1")->id;
+  ASSERT_OK(store_->ChangePorts("app", Store::PortsOp::kSet, {{"http", 8000, 3000}}));
+  Pass();
+  EXPECT_EQ(docker_.Find("app.web.1")->id, second);
 }
 
 TEST_F(ReconcilerTest, MissingImageFailsTheReleaseAndChangesNothing) {
@@ -603,7 +628,7 @@ class ReconcilerHandoverTest : public ReconcilerTest {
 
   FakeSwarm swarm_{&clock_};
   SwarmScheduler scheduler_{&swarm_, &clock_};
-  SwarmBackend backend_{&scheduler_, &docker_, &sleeper_, &clock_, "teststore", 5000};
+  SwarmBackend backend_{&scheduler_, &docker_, &sleeper_, &clock_, "teststore"};
 };
 
 TEST_F(ReconcilerHandoverTest, LocalToSwarmAndBackKeepsServingThroughout) {

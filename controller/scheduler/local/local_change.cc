@@ -158,7 +158,7 @@ void LocalScheduler::StartAndCheckOne(AppPass& pass, const TypeChange& change, N
     return;
   }
   pass.emit(kVerbose, fmt::format("Attempting pre-flight checks ({}.{})", proctype, slot.index));
-  CheckTarget target{proctype, slot.index, info->ip, options_.web_port};
+  CheckTarget target{proctype, slot.index, info->ip, WebPortLabel(info->labels, pass.web_port)};
   slot.outcome = RunContainerChecks(policy.checks_file ? pass.checks : std::nullopt,
                                     policy.checks == ChecksMode::kSkipped, pass.default_wait,
                                     slot.id, target, docker_, prober_, sleeper_, pass.emit);

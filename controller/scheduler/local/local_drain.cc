@@ -35,7 +35,7 @@ void LocalScheduler::DrainAndTerminate(AppPass& pass, const std::vector<std::str
   for (const std::string& id : ids) {
     StatusOr<ContainerInfo> info = InspectCached(id, "running");
     if (!info.ok() || info->ip.empty()) continue;
-    draining.push_back({id, {info->ip, options_.web_port}});
+    draining.push_back({id, {info->ip, WebPortLabel(info->labels, pass.web_port)}});
   }
   if (draining.empty()) return;
   StatusOr<int64_t> probe = proxy_->ActiveRequests(draining.front().peer);

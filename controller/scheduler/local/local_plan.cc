@@ -150,7 +150,8 @@ Status LocalScheduler::UpdateProxy(AppPass& pass, const std::set<std::string>& e
       if (info.status().IsNotFound()) continue;
       return info.status();
     }
-    if (!info->ip.empty()) upstreams.push_back({info->ip, options_.web_port});
+    if (!info->ip.empty())
+      upstreams.push_back({info->ip, WebPortLabel(info->labels, pass.web_port)});
   }
   pass.upstreams[std::string(Name())] = std::move(upstreams);
   return pass.push_routes ? pass.push_routes() : Status::Ok();

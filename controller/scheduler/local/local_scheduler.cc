@@ -182,7 +182,7 @@ StatusOr<std::vector<ObservedContainer>> LocalScheduler::Observe(AppPass& pass) 
     } else if (!info.status().IsNotFound()) {
       return info.status();
     }
-    o.port = o.proctype == "web" ? options_.web_port : 0;
+    o.port = o.proctype == "web" ? WebPortLabel(s.labels, pass.web_port) : 0;
     observed.push_back(std::move(o));
   }
   return observed;
@@ -202,10 +202,11 @@ Status LocalScheduler::CheckLive(AppPass& pass, const DesiredProc& proc,
     pass.emit(kInfo1, fmt::format("Running checks for app ({}.{}.{})", pass.app, proctype, index));
     StatusOr<ContainerInfo> info = InspectCached(s.id, s.state);
     if (!info.ok()) return info.status();
-    CheckOutcome outcome = RunContainerChecks(
-        policy.checks_file ? pass.checks : std::nullopt, proc.checks == ChecksMode::kSkipped,
-        pass.default_wait, s.id, {proctype, index, info->ip, options_.web_port}, docker_, prober_,
-        sleeper_, pass.emit);
+    CheckOutcome outcome =
+        RunContainerChecks(policy.checks_file ? pass.checks : std::nullopt,
+                           proc.checks == ChecksMode::kSkipped, pass.default_wait, s.id,
+                           {proctype, index, info->ip, WebPortLabel(info->labels, pass.web_port)},
+                           docker_, prober_, sleeper_, pass.emit);
     if (outcome.interrupted) return Status::Unavailable("checks interrupted by shutdown");
     if (!outcome.ok) *failed += std::max(outcome.failed, 1);
   }
@@ -224,7 +225,7 @@ ContainerSpec LocalScheduler::MakeSpec(const AppPass& pass, const std::string& p
   if (!command.empty()) spec.cmd = {"/bin/sh", "-c", command};
   // The config vars are not in the spec hash: like Dokku, a change reaches containers when they
   // are replaced (config:set restarts them unless --no-restart).
-  spec.env = pass.EnvOf(proctype, fmt::format("{}.{}", proctype, index), options_.web_port);
+  spec.env = pass.EnvOf(proctype, fmt::format("{}.{}", proctype, index), pass.web_port);
   std::string hash;
   for (const DesiredProc& p : pass.desired.procs) {
     if (p.proctype == proctype) hash = p.spec_hash;
@@ -245,7 +246,8 @@ ContainerSpec LocalScheduler::MakeSpec(const AppPass& pass, const std::string& p
   spec.init = true;
   spec.stop_timeout = pass.StopTimeout();
   if (web) {
-    spec.exposed_port = options_.web_port;
+    spec.exposed_port = pass.web_port;
+    spec.labels[kLabelWebPort] = std::to_string(pass.web_port);
     spec.publish_port = !options_.proxy_enabled;
   }
   return spec;

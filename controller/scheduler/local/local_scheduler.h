@@ -26,7 +26,6 @@ struct LocalSchedulerOptions {
   std::string store_id;       // value of the com.dokkud.store label on our containers
   bool proxy_enabled = true;  // false: web publishes its port on 127.0.0.1 instead
   int docker_parallel = 8;    // containers created/stopped at once within one pass
-  int web_port = 5000;
 };
 
 class LocalScheduler : public Scheduler {

@@ -11,13 +11,12 @@
 namespace dokku {
 
 SwarmBackend::SwarmBackend(SwarmScheduler* swarm, DockerApi* docker, Sleeper* sleeper,
-                           const Clock* clock, std::string store_id, int web_port)
+                           const Clock* clock, std::string store_id)
     : swarm_(swarm),
       docker_(docker),
       sleeper_(sleeper),
       clock_(clock),
-      store_id_(std::move(store_id)),
-      web_port_(web_port) {}
+      store_id_(std::move(store_id)) {}
 
 void SwarmBackend::AppsSeen(const std::vector<std::string>& apps) {
   std::lock_guard<std::mutex> lock(mu_);
@@ -37,7 +36,7 @@ SwarmDesired SwarmBackend::DesiredOf(AppPass& pass) const {
   d.stop_timeout_s = pass.StopTimeout();
   d.checks = pass.checks;
   d.default_wait_s = pass.default_wait;
-  d.web_port = web_port_;
+  d.web_port = pass.web_port;
   for (const auto& [key, value] : pass.env) d.env.push_back(key + "=" + value);
   d.generation = pass.generation;
   for (const DesiredProc& p : pass.desired.procs) {

@@ -23,7 +23,7 @@ class SwarmBackend : public Scheduler {
  public:
   // Nothing is owned. `docker` lists the task containers left after a removal.
   SwarmBackend(SwarmScheduler* swarm, DockerApi* docker, Sleeper* sleeper, const Clock* clock,
-               std::string store_id, int web_port);
+               std::string store_id);
 
   std::string_view Name() const override { return kDockerSwarm; }
   // Swarm replaces its own tasks: nothing of ours to retire.
@@ -52,7 +52,6 @@ class SwarmBackend : public Scheduler {
   Sleeper* const sleeper_;
   const Clock* const clock_;
   const std::string store_id_;
-  const int web_port_;
 
   std::mutex mu_;                                                // guards everything below
   std::set<std::string> apps_;                                   // apps with services

@@ -6,3 +6,7 @@ CREATE TABLE config_vars (
   value BLOB NOT NULL,
   PRIMARY KEY (app, key)
 );
+
+-- The image's Config.ExposedPorts as dokkud read them when it prepared the release
+-- ("8080/tcp 53/udp", sorted; '' = none; NULL = not read): the ports plugin's detected mapping.
+ALTER TABLE releases ADD COLUMN exposed_ports TEXT;
