@@ -36,6 +36,8 @@ std::span<const Command> ReleasesCommands();
 std::span<const Command> ChecksCommands();
 std::span<const Command> DomainsCommands();
 std::span<const Command> SchedulerCommands();
+std::span<const Command> StorageCommands();
+std::span<const Command> ResourceCommands();
 
 const std::vector<Topic>& Topics();
 const Command* FindCommand(std::string_view name);

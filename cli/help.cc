@@ -13,7 +13,9 @@ const std::vector<Topic>& Topics() {
       {"domains", "Manage domains used by the proxy", DomainsCommands()},
       {"ps", "Manage app processes", PsCommands()},
       {"releases", "Manage app releases and roll back to an earlier one", ReleasesCommands()},
+      {"resource", "Manage resource settings for an app", ResourceCommands()},
       {"scheduler", "Manage scheduler settings", SchedulerCommands()},
+      {"storage", "Manage mounted volumes", StorageCommands()},
       {"tags", "Manage docker image tags", TagsCommands()},
   };
   return topics;

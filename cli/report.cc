@@ -70,17 +70,18 @@ int Render(Context& ctx, const std::string& title, const ReportFlags& flags,
   for (const auto& [flag, value] : flags) width = std::max(width, flag.size());
   ctx.Info2Quiet(title);
   for (const auto& [flag, value] : flags)
-    ctx.Verbose(RightPad(ReportLabel(flag) + ":", width) + value);
+    ctx.Verbose(RightPad(ReportLabel(flag, style.capitalize_labels) + ":", width) + value);
   return kExitOk;
 }
 
 }  // namespace
 
-std::string ReportLabel(std::string_view flag) {
+std::string ReportLabel(std::string_view flag, bool capitalize) {
   std::string label(flag.substr(flag.rfind("--", 0) == 0 ? 2 : 0));
   std::replace(label.begin(), label.end(), '-', ' ');
   std::replace(label.begin(), label.end(), '.', ' ');
-  if (!label.empty() && label[0] >= 'a' && label[0] <= 'z') label[0] = label[0] - 'a' + 'A';
+  if (capitalize && !label.empty() && label[0] >= 'a' && label[0] <= 'z')
+    label[0] = label[0] - 'a' + 'A';
   return label;
 }
 

@@ -22,6 +22,7 @@ struct ReportStyle {
   bool legacy_keys = false;  // ps also emits the prefixed keys ("ps-restart-policy")
   // Header for the global report; default "--global <plugin> information".
   std::string_view global_title;
+  bool capitalize_labels = true;  // false for resource: "resource _default_ limit memory:"
 };
 
 using ReportBuilder = std::function<StatusOr<ReportFlags>(const std::string& app)>;
@@ -31,7 +32,8 @@ using ReportBuilder = std::function<StatusOr<ReportFlags>(const std::string& app
 int RunReport(Context& ctx, const std::vector<std::string>& args, const ReportStyle& style,
               const ReportBuilder& build);
 
-// "--ps-computed-stop-timeout-seconds" -> "Ps computed stop timeout seconds".
-std::string ReportLabel(std::string_view flag);
+// "--ps-computed-stop-timeout-seconds" -> "Ps computed stop timeout seconds" (with
+// capitalize false: "ps computed stop timeout seconds").
+std::string ReportLabel(std::string_view flag, bool capitalize = true);
 
 }  // namespace dokku

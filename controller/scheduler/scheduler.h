@@ -54,8 +54,10 @@ struct AppPass {
   int default_wait = 10;
   std::string domain;
   std::vector<std::string> checks_disabled, checks_skipped;
-  std::vector<std::string> server_names;  // the proxy's names for the app
-  std::vector<std::string> urls;          // "Application deployed:" lines (proxied apps)
+  std::vector<StorageMount> mounts;        // storage:mount, in load order
+  std::vector<ResourceSetting> resources;  // resource:limit / resource:reserve
+  std::vector<std::string> server_names;   // the proxy's names for the app
+  std::vector<std::string> urls;           // "Application deployed:" lines (proxied apps)
 
   std::string scheduler = std::string(kDefaultScheduler);  // the selected one
   std::string failure;  // the pass's terminal failure, reported to the CLI
@@ -78,6 +80,18 @@ struct AppPass {
   // The Procfile command of a process type ("" without one: the image's own command).
   std::string CommandOf(const std::string& proctype) const;
 };
+
+// The host configuration of a deploy container of one process type: the deploy-phase mounts
+// (app-wide and the type's own) and the effective resources (EffectiveResources).
+struct HostSettings {
+  std::vector<ContainerMount> mounts;
+  ContainerResources resources;
+  // "" when there is nothing (so specs without any keep their hash); else a stable text.
+  std::string HashKey() const;
+};
+HostSettings HostSettingsOf(const AppPass& pass, const std::string& proctype);
+// Sets spec's mounts and resource fields.
+void ApplyHostSettings(const HostSettings& settings, ContainerSpec* spec);
 
 // What Apply reports besides errors.
 struct Applied {

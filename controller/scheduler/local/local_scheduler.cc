@@ -247,6 +247,7 @@ ContainerSpec LocalScheduler::MakeSpec(const AppPass& pass, const std::string& p
     spec.exposed_port = options_.web_port;
     spec.publish_port = !options_.proxy_enabled;
   }
+  ApplyHostSettings(HostSettingsOf(pass, proctype), &spec);
   return spec;
 }
 
