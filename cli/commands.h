@@ -37,6 +37,7 @@ std::span<const Command> ChecksCommands();
 std::span<const Command> DomainsCommands();
 std::span<const Command> SchedulerCommands();
 std::span<const Command> StorageCommands();
+std::span<const Command> DockerOptionsCommands();
 std::span<const Command> ResourceCommands();
 
 const std::vector<Topic>& Topics();

@@ -10,6 +10,7 @@ const std::vector<Topic>& Topics() {
   static const std::vector<Topic> topics = {
       {"apps", "Manage apps", AppsCommands()},
       {"checks", "Manage zero-downtime settings", ChecksCommands()},
+      {"docker-options", "Manage docker options for an app", DockerOptionsCommands()},
       {"domains", "Manage domains used by the proxy", DomainsCommands()},
       {"ps", "Manage app processes", PsCommands()},
       {"releases", "Manage app releases and roll back to an earlier one", ReleasesCommands()},

@@ -12,6 +12,7 @@
 #include <vector>
 
 #include "store/clock.h"
+#include "store/docker_options.h"
 #include "store/host_config.h"
 #include "store/status.h"
 #include "store/types.h"
@@ -111,6 +112,24 @@ class Store {
                                    const std::string& kind);
   // Sorted by process type, kind and key.
   StatusOr<std::vector<ResourceSetting>> ListResources(const std::string& app);
+
+  // ---- docker-options (store_host_config.cc) ----
+  // docker-options:add: stores each option (SplitDockerOptions output; each is re-checked) for
+  // each phase. process_type other than _default_ only with the deploy phase alone.
+  StatusOr<int64_t> AddDockerOptions(const std::string& app, const std::vector<std::string>& phases,
+                                     const std::string& process_type,
+                                     const std::vector<std::string>& options);
+  // docker-options:remove: deletes every stored entry equal word by word to one of `options`.
+  StatusOr<int64_t> RemoveDockerOptions(const std::string& app,
+                                        const std::vector<std::string>& phases,
+                                        const std::string& process_type,
+                                        const std::vector<std::string>& options);
+  // docker-options:clear: the entries of `phases` (empty: all) of `process_type` ("": any).
+  StatusOr<int64_t> ClearDockerOptions(const std::string& app,
+                                       const std::vector<std::string>& phases,
+                                       const std::string& process_type);
+  // Sorted by phase, process type and option.
+  StatusOr<std::vector<DockerOption>> ListDockerOptions(const std::string& app);
 
   // ---- releases ----
   // tags:deploy / ps:rebuild: a new pending release of dokku/<app>:<tag>; the app's desired

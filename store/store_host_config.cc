@@ -1,6 +1,8 @@
-// Store: storage mounts and resource values (schema/003_host_config.sql).
+// Store: storage mounts, resource values and docker-options (schema/003_host_config.sql).
 #include <SQLiteCpp/SQLiteCpp.h>
 #include <fmt/format.h>
+
+#include <algorithm>
 
 #include "store/store.h"
 #include "store/store_internal.h"
@@ -164,6 +166,138 @@ StatusOr<std::vector<ResourceSetting>> Store::ListResources(const std::string& a
     while (q.executeStep()) {
       out.push_back({q.getColumn(0).getString(), q.getColumn(1).getString(),
                      q.getColumn(2).getString(), q.getColumn(3).getString()});
+    }
+    return out;
+  });
+}
+
+}  // namespace dokku
+
+namespace dokku {
+
+namespace {
+
+Status ValidateOptionScope(const std::vector<std::string>& phases,
+                           const std::string& process_type) {
+  for (const std::string& phase : phases) {
+    const auto& all = DockerOptionPhases();
+    if (std::find(all.begin(), all.end(), phase) == all.end()) {
+      return Status::InvalidArgument("Phase(s) must be one of [build deploy run]");
+    }
+    if (process_type != kDefaultProcessType && phase != "deploy") {
+      return Status::InvalidArgument(
+          fmt::format("--process is only supported for the deploy phase, got \"{}\"", phase));
+    }
+  }
+  return process_type == kDefaultProcessType ? Status::Ok() : ValidateProcessType(process_type);
+}
+
+// The words of a stored option, for Dokku's word-by-word comparison.
+std::vector<std::string> Words(const std::string& option) {
+  StatusOr<std::vector<std::string>> w = TokenizeShellWords(option);
+  return w.ok() ? *w : std::vector<std::string>{option};
+}
+
+}  // namespace
+
+StatusOr<int64_t> Store::AddDockerOptions(const std::string& app,
+                                          const std::vector<std::string>& phases,
+                                          const std::string& process_type,
+                                          const std::vector<std::string>& options) {
+  DOKKU_RETURN_IF_ERROR(RequireApp(app));
+  DOKKU_RETURN_IF_ERROR(ValidateOptionScope(phases, process_type));
+  if (phases.empty() || options.empty()) {
+    return Status::InvalidArgument("Please specify docker options to add to the phase");
+  }
+  for (const std::string& o : options) {
+    DockerRunOptions scratch;
+    DOKKU_RETURN_IF_ERROR(ApplyDockerOption(o, &scratch));
+  }
+  return Guard([&]() -> StatusOr<int64_t> {
+    SQLite::Transaction tx(*db_, SQLite::TransactionBehavior::IMMEDIATE);
+    for (const std::string& phase : phases) {
+      for (const std::string& o : options) {
+        SQLite::Statement ins(*db_,
+                              "INSERT INTO docker_options (app, process_type, phase, option) "
+                              "VALUES (?, ?, ?, ?)");
+        ins.bind(1, app);
+        ins.bind(2, process_type);
+        ins.bind(3, phase);
+        ins.bind(4, o);
+        ins.exec();
+      }
+    }
+    int64_t gen = BumpGeneration(app);
+    tx.commit();
+    return gen;
+  });
+}
+
+StatusOr<int64_t> Store::RemoveDockerOptions(const std::string& app,
+                                             const std::vector<std::string>& phases,
+                                             const std::string& process_type,
+                                             const std::vector<std::string>& options) {
+  DOKKU_RETURN_IF_ERROR(RequireApp(app));
+  DOKKU_RETURN_IF_ERROR(ValidateOptionScope(phases, process_type));
+  StatusOr<std::vector<DockerOption>> stored = ListDockerOptions(app);
+  if (!stored.ok()) return stored.status();
+  return Guard([&]() -> StatusOr<int64_t> {
+    SQLite::Transaction tx(*db_, SQLite::TransactionBehavior::IMMEDIATE);
+    for (const std::string& phase : phases) {
+      for (const std::string& o : options) {
+        for (const DockerOption& s : *stored) {
+          if (s.phase != phase || s.process_type != process_type) continue;
+          if (Words(s.option) != Words(o)) continue;
+          SQLite::Statement del(*db_,
+                                "DELETE FROM docker_options WHERE app = ? AND phase = ? AND "
+                                "process_type = ? AND option = ?");
+          del.bind(1, app);
+          del.bind(2, phase);
+          del.bind(3, process_type);
+          del.bind(4, s.option);
+          del.exec();
+        }
+      }
+    }
+    int64_t gen = BumpGeneration(app);
+    tx.commit();
+    return gen;
+  });
+}
+
+StatusOr<int64_t> Store::ClearDockerOptions(const std::string& app,
+                                            const std::vector<std::string>& phases,
+                                            const std::string& process_type) {
+  DOKKU_RETURN_IF_ERROR(RequireApp(app));
+  if (!process_type.empty()) DOKKU_RETURN_IF_ERROR(ValidateOptionScope(phases, process_type));
+  const std::vector<std::string>& which = phases.empty() ? DockerOptionPhases() : phases;
+  return Guard([&]() -> StatusOr<int64_t> {
+    SQLite::Transaction tx(*db_, SQLite::TransactionBehavior::IMMEDIATE);
+    for (const std::string& phase : which) {
+      SQLite::Statement del(*db_,
+                            "DELETE FROM docker_options WHERE app = ?1 AND phase = ?2 AND "
+                            "(?3 = '' OR process_type = ?3)");
+      del.bind(1, app);
+      del.bind(2, phase);
+      del.bind(3, process_type);
+      del.exec();
+    }
+    int64_t gen = BumpGeneration(app);
+    tx.commit();
+    return gen;
+  });
+}
+
+StatusOr<std::vector<DockerOption>> Store::ListDockerOptions(const std::string& app) {
+  return Guard([&]() -> StatusOr<std::vector<DockerOption>> {
+    SQLite::Statement q(*db_,
+                        "SELECT process_type, phase, option FROM docker_options WHERE app = ? "
+                        "ORDER BY phase, process_type, option, id");
+    q.bind(1, app);
+    std::vector<DockerOption> out;
+    while (q.executeStep()) {
+      out.push_back(
+          {q.getColumn(0).getString(), q.getColumn(1).getString(), q.getColumn(2).getString()});
     }
     return out;
   });

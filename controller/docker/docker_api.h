@@ -48,6 +48,17 @@ struct ContainerSpec {
   int64_t memory_reservation = 0;  // MemoryReservation, bytes
   int64_t nano_cpus = 0;           // NanoCpus
   int gpus = 0;                    // DeviceRequests of nvidia GPUs: a count, -1 all
+  // From docker-options (deploy phase); empty/0 leaves each unset.
+  std::vector<std::string> binds;        // Binds, "src:dst[:opts]"
+  std::string network_mode;              // NetworkMode
+  std::vector<std::string> extra_hosts;  // ExtraHosts, "host:ip"
+  struct Ulimit {
+    std::string name;
+    int64_t soft = 0, hard = 0;
+  };
+  std::vector<Ulimit> ulimits;
+  int64_t shm_size = 0;  // ShmSize, bytes
+  std::vector<std::string> cap_add, cap_drop;
 };
 
 // One entry of GET /containers/json.

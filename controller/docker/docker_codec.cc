@@ -227,7 +227,7 @@ StatusOr<std::string> Dump(const json& j) {
 
 }  // namespace
 
-// HostConfig.Mounts and the resource fields that are set.
+// HostConfig.Mounts, the resource fields and the docker-options fields that are set.
 static void EncodeHostResources(const ContainerSpec& spec, json& host_config) {
   if (!spec.mounts.empty()) {
     json mounts = json::array();
@@ -244,6 +244,15 @@ static void EncodeHostResources(const ContainerSpec& spec, json& host_config) {
   if (spec.memory_swap != 0) host_config["MemorySwap"] = spec.memory_swap;
   if (spec.memory_reservation != 0) host_config["MemoryReservation"] = spec.memory_reservation;
   if (spec.nano_cpus != 0) host_config["NanoCpus"] = spec.nano_cpus;
+  if (!spec.binds.empty()) host_config["Binds"] = spec.binds;
+  if (!spec.network_mode.empty()) host_config["NetworkMode"] = spec.network_mode;
+  if (!spec.extra_hosts.empty()) host_config["ExtraHosts"] = spec.extra_hosts;
+  for (const ContainerSpec::Ulimit& u : spec.ulimits) {
+    host_config["Ulimits"].push_back({{"Name", u.name}, {"Soft", u.soft}, {"Hard", u.hard}});
+  }
+  if (spec.shm_size != 0) host_config["ShmSize"] = spec.shm_size;
+  if (!spec.cap_add.empty()) host_config["CapAdd"] = spec.cap_add;
+  if (!spec.cap_drop.empty()) host_config["CapDrop"] = spec.cap_drop;
   if (spec.gpus != 0) {
     host_config["DeviceRequests"] =
         json::array({{{"Driver", "nvidia"}, {"Count", spec.gpus}, {"Capabilities", {{"gpu"}}}}});

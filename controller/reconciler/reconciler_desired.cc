@@ -55,8 +55,11 @@ static Status LoadProperties(Store* store, AppPass& pass) {
   if (!mounts.ok()) return mounts.status();
   StatusOr<std::vector<ResourceSetting>> resources = store->ListResources(pass.app);
   if (!resources.ok()) return resources.status();
+  StatusOr<std::vector<DockerOption>> options = store->ListDockerOptions(pass.app);
+  if (!options.ok()) return options.status();
   pass.mounts = *mounts;
   pass.resources = *resources;
+  pass.docker_options = *options;
   DOKKU_RETURN_IF_ERROR(LoadStopTimeout(pass));
   pass.restart_policy = *policy;
   pass.wait_to_retire = SettingInt(*retire, 60);

@@ -36,11 +36,37 @@ HostSettings HostSettingsOf(const AppPass& pass, const std::string& proctype) {
     out.mounts.push_back(std::move(c));
   }
   out.resources = EffectiveResources(pass.resources, proctype);
+  for (const char* scope : {kDefaultProcessType, proctype.c_str()}) {
+    for (const DockerOption& o : pass.docker_options) {
+      if (o.phase != "deploy" || o.process_type != scope) continue;
+      // Stored options were validated by docker-options:add; one that no longer parses is
+      // skipped rather than failing every deploy.
+      (void)ApplyDockerOption(o.option, &out.options);
+    }
+  }
   return out;
 }
 
+// A stable text of what docker-options set.
+static std::string OptionsKey(const DockerRunOptions& o) {
+  std::string key =
+      fmt::format("mem={},cpu={},net={},shm={}", o.memory, o.nano_cpus, o.network, o.shm_size);
+  auto list = [&](const char* name, const std::vector<std::string>& values) {
+    for (const std::string& v : values) key += fmt::format("|{}={}", name, v);
+  };
+  list("bind", o.binds);
+  list("host", o.extra_hosts);
+  list("capadd", o.cap_add);
+  list("capdrop", o.cap_drop);
+  list("env", o.env);
+  for (const auto& [k, v] : o.labels) key += fmt::format("|label={}={}", k, v);
+  for (const Ulimit& u : o.ulimits) key += fmt::format("|ulimit={}={}:{}", u.name, u.soft, u.hard);
+  return key;
+}
+
 std::string HostSettings::HashKey() const {
-  if (mounts.empty() && resources == ContainerResources{}) return "";
+  const bool no_options = options == DockerRunOptions{};
+  if (mounts.empty() && resources == ContainerResources{} && no_options) return "";
   std::string key =
       fmt::format("mem={},swap={},res={},cpu={},gpu={}", resources.memory, resources.memory_swap,
                   resources.memory_reservation, resources.nano_cpus, resources.gpus);
@@ -48,6 +74,7 @@ std::string HostSettings::HashKey() const {
     key += fmt::format("|{}:{}:{}:{}:{}:{}", m.type, m.source, m.target, m.read_only, m.propagation,
                        m.no_copy);
   }
+  if (!no_options) key += "|opts:" + OptionsKey(options);
   return key;
 }
 
@@ -58,6 +85,18 @@ void ApplyHostSettings(const HostSettings& settings, ContainerSpec* spec) {
   spec->memory_reservation = settings.resources.memory_reservation;
   spec->nano_cpus = settings.resources.nano_cpus;
   spec->gpus = settings.resources.gpus;
+  const DockerRunOptions& o = settings.options;
+  if (spec->memory == 0) spec->memory = o.memory;
+  if (spec->nano_cpus == 0) spec->nano_cpus = o.nano_cpus;
+  spec->binds = o.binds;
+  spec->network_mode = o.network;
+  spec->extra_hosts = o.extra_hosts;
+  for (const Ulimit& u : o.ulimits) spec->ulimits.push_back({u.name, u.soft, u.hard});
+  spec->shm_size = o.shm_size;
+  spec->cap_add = o.cap_add;
+  spec->cap_drop = o.cap_drop;
+  spec->env.insert(spec->env.begin(), o.env.begin(), o.env.end());  // DYNO, PORT come last
+  for (const auto& [k, v] : o.labels) spec->labels.emplace(k, v);   // ours stay
 }
 
 int SettingInt(const std::string& value, int fallback) {

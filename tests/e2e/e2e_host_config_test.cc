@@ -1,6 +1,7 @@
-// End to end, issue 13 (storage, resource): a host directory mounted with storage:mount is in
-// every new container and survives redeploys; resource:limit --memory reaches Docker's
-// HostConfig; a mount of a missing directory fails that rollout and the old container serves on.
+// End to end, issue 13 (storage, resource, docker-options): a host directory mounted with
+// storage:mount is in every new container and survives redeploys; resource:limit --memory and
+// deploy docker-options reach Docker's HostConfig; a mount of a missing directory fails that
+// rollout and the old container serves on.
 #include <fmt/format.h>
 #include <gtest/gtest.h>
 
@@ -69,6 +70,15 @@ TEST_F(E2EHostConfigTest, MountSurvivesRedeployAndMemoryLimitReachesDocker) {
   EXPECT_EQ(FindContainer(app, app + ".web.1")->state, "running");
   EXPECT_FALSE(std::filesystem::exists(missing)) << "Docker must not create the directory";
   ASSERT_NO_FATAL_FAILURE(DokkuOk({"storage:unmount", app, missing + ":/missing"}));
+
+  // docker-options of the deploy phase reach the next containers (through the Engine API).
+  ASSERT_NO_FATAL_FAILURE(
+      DokkuOk({"docker-options:add", app, "deploy", "--label team=web --shm-size 32m"}));
+  ASSERT_NO_FATAL_FAILURE(DokkuOk({"ps:rebuild", app}));
+  const nlohmann::json opts = InspectContainer(WebId(app));
+  EXPECT_EQ(opts["Config"]["Labels"]["team"], "web");
+  EXPECT_EQ(opts["HostConfig"]["ShmSize"], 33554432);
+  EXPECT_EQ(opts["HostConfig"]["Memory"], 67108864);
 
   DestroyApp(app);
 }
