@@ -266,4 +266,26 @@ ContainerResources EffectiveResources(const std::vector<ResourceSetting>& settin
   return r;
 }
 
+Status ValidateEffectiveResources(const std::vector<ResourceSetting>& settings) {
+  std::vector<std::string> types = {kDefaultProcessType};
+  for (const ResourceSetting& s : settings) types.push_back(s.process_type);
+  for (const std::string& type : types) {
+    const ContainerResources r = EffectiveResources(settings, type);
+    const std::string who = type == kDefaultProcessType ? "the app" : "process type " + type;
+    if (r.memory_swap != 0 && r.memory == 0) {
+      return Status::InvalidArgument(
+          fmt::format("--memory-swap needs a --memory limit too (for {})", who));
+    }
+    if (r.memory_swap > 0 && r.memory_swap < r.memory) {
+      return Status::InvalidArgument(fmt::format(
+          "--memory-swap must be at least --memory, or -1 for unlimited (for {})", who));
+    }
+    if (r.memory > 0 && r.memory_reservation > r.memory) {
+      return Status::InvalidArgument(
+          fmt::format("The memory reservation must not exceed the --memory limit (for {})", who));
+    }
+  }
+  return Status::Ok();
+}
+
 }  // namespace dokku

@@ -85,4 +85,9 @@ struct ContainerResources {
 ContainerResources EffectiveResources(const std::vector<ResourceSetting>& settings,
                                       const std::string& proctype);
 
+// Docker's cross-field rules, checked for _default_ and every process type the settings name:
+// a memory-swap limit needs a memory limit and may not be below it (-1 = unlimited), and a
+// memory reservation may not exceed the memory limit.
+Status ValidateEffectiveResources(const std::vector<ResourceSetting>& settings);
+
 }  // namespace dokku

@@ -30,6 +30,19 @@ Status ValidateKind(const std::string& kind) {
   return Status::InvalidArgument(fmt::format("Invalid resource kind {}", kind));
 }
 
+// `settings` after SetResources(process_type, kind, values) would apply.
+std::vector<ResourceSetting> WithValues(
+    std::vector<ResourceSetting> settings, const std::string& process_type, const std::string& kind,
+    const std::vector<std::pair<std::string, std::string>>& values) {
+  for (const auto& [key, value] : values) {
+    std::erase_if(settings, [&](const ResourceSetting& s) {
+      return s.process_type == process_type && s.kind == kind && s.key == key;
+    });
+    if (value != "clear") settings.push_back({process_type, kind, key, value});
+  }
+  return settings;
+}
+
 }  // namespace
 
 StatusOr<int64_t> Store::AddStorageMount(const std::string& app, const StorageMount& mount,
@@ -116,6 +129,10 @@ StatusOr<int64_t> Store::SetResources(
   for (const auto& [key, value] : values) DOKKU_RETURN_IF_ERROR(ValidateResourceValue(key, value));
   return Guard([&]() -> StatusOr<int64_t> {
     SQLite::Transaction tx(*db_, SQLite::TransactionBehavior::IMMEDIATE);
+    StatusOr<std::vector<ResourceSetting>> current = ListResources(app);
+    if (!current.ok()) return current.status();
+    DOKKU_RETURN_IF_ERROR(
+        ValidateEffectiveResources(WithValues(*current, process_type, kind, values)));
     for (const auto& [key, value] : values) {
       SQLite::Statement q(*db_, value == "clear"
                                     ? "DELETE FROM resources WHERE app = ?1 AND "

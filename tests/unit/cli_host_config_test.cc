@@ -118,6 +118,8 @@ TEST_F(CliHostConfigTest, BadInputChangesNothing) {
       {"resource:reserve", "--memory", "-5", "app"},
       {"resource:limit-clear", "--process-type", "a.b", "app"},
       {"resource:limit-clear", "nope"},
+      {"resource:limit", "--memory-swap", "32m", "app"},  // below the 1g memory limit
+      {"resource:limit", "--process-type", "web", "--memory-swap", "2g", "--memory", "3g", "app"},
   };
   ASSERT_EQ(Run({"resource:limit", "--memory", "1g", "app"}).rc, 0);
   for (const auto& args : cases) {

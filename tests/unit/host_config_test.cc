@@ -250,5 +250,29 @@ TEST(EffectiveResourcesTest, ProcessTypeOverridesDefaultKeyByKey) {
   EXPECT_EQ(EffectiveResources({}, "web"), ContainerResources{});
 }
 
+TEST(ValidateEffectiveResourcesTest, DockersCrossFieldRules) {
+  struct Case {
+    std::vector<ResourceSetting> settings;
+    const char* error;  // "" = valid
+  };
+  const Case cases[] = {
+      {{}, ""},
+      {{{"_default_", "limit", "memory", "64m"}, {"_default_", "limit", "memory-swap", "128m"}},
+       ""},
+      {{{"_default_", "limit", "memory", "64m"}, {"_default_", "limit", "memory-swap", "-1"}}, ""},
+      {{{"_default_", "limit", "memory-swap", "128m"}},
+       "--memory-swap needs a --memory limit too (for the app)"},
+      {{{"_default_", "limit", "memory", "64m"}, {"web", "limit", "memory-swap", "32m"}},
+       "--memory-swap must be at least --memory, or -1 for unlimited (for process type web)"},
+      {{{"_default_", "limit", "memory", "64m"}, {"web", "reserve", "memory", "128m"}},
+       "The memory reservation must not exceed the --memory limit (for process type web)"},
+      {{{"_default_", "reserve", "memory", "128m"}}, ""},  // no limit: nothing to exceed
+  };
+  for (const Case& c : cases) {
+    Status st = ValidateEffectiveResources(c.settings);
+    EXPECT_EQ(st.message(), c.error);
+  }
+}
+
 }  // namespace
 }  // namespace dokku
