@@ -19,6 +19,12 @@ std::string AppPass::CommandOf(const std::string& proctype) const {
   return "";
 }
 
+// A storage mount's host directory is not stat'ed here: mounts go to Docker as HostConfig.Mounts
+// binds, whose create fails with "bind source path does not exist" (Binds would create an empty
+// root-owned directory instead). Docker checks on the host that runs the container (right even
+// for a remote DOCKER_HOST, and without a stat-then-create race); the failed create fails the
+// rollout like failed checks: terminal, the old containers keep serving, and the spec is not
+// retried until the next generation (no crash loop).
 HostSettings HostSettingsOf(const AppPass& pass, const std::string& proctype) {
   HostSettings out;
   for (const StorageMount& m : pass.mounts) {
