@@ -38,6 +38,9 @@ std::span<const Command> ConfigCommands();
 std::span<const Command> DomainsCommands();
 std::span<const Command> PortsCommands();
 std::span<const Command> SchedulerCommands();
+std::span<const Command> StorageCommands();
+std::span<const Command> DockerOptionsCommands();
+std::span<const Command> ResourceCommands();
 
 const std::vector<Topic>& Topics();
 const Command* FindCommand(std::string_view name);

@@ -11,11 +11,14 @@ const std::vector<Topic>& Topics() {
       {"apps", "Manage apps", AppsCommands()},
       {"checks", "Manage zero-downtime settings", ChecksCommands()},
       {"config", "Manage global and app-specific config vars", ConfigCommands()},
+      {"docker-options", "Manage docker options for an app", DockerOptionsCommands()},
       {"domains", "Manage domains used by the proxy", DomainsCommands()},
       {"ports", "Manage ports for an app", PortsCommands()},
       {"ps", "Manage app processes", PsCommands()},
       {"releases", "Manage app releases and roll back to an earlier one", ReleasesCommands()},
+      {"resource", "Manage resource settings for an app", ResourceCommands()},
       {"scheduler", "Manage scheduler settings", SchedulerCommands()},
+      {"storage", "Manage mounted volumes", StorageCommands()},
       {"tags", "Manage docker image tags", TagsCommands()},
   };
   return topics;

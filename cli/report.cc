@@ -45,7 +45,7 @@ std::string JsonKey(std::string_view flag, std::string_view plugin) {
 }
 
 int Render(Context& ctx, const std::string& title, const ReportFlags& flags,
-           const ReportRequest& req, const ReportStyle& style) {
+           const ReportLists& lists, const ReportRequest& req, const ReportStyle& style) {
   if (!req.info_flags.empty()) {
     auto it = flags.find(req.info_flags.front());
     if (it == flags.end()) {
@@ -63,6 +63,7 @@ int Render(Context& ctx, const std::string& title, const ReportFlags& flags,
       obj[key] = value;
       if (style.legacy_keys && key != flag.substr(2)) obj[flag.substr(2)] = value;
     }
+    for (const auto& [key, values] : lists) obj[key] = values;
     ctx.Raw(obj.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace));
     return kExitOk;
   }
@@ -70,17 +71,18 @@ int Render(Context& ctx, const std::string& title, const ReportFlags& flags,
   for (const auto& [flag, value] : flags) width = std::max(width, flag.size());
   ctx.Info2Quiet(title);
   for (const auto& [flag, value] : flags)
-    ctx.Verbose(RightPad(ReportLabel(flag) + ":", width) + value);
+    ctx.Verbose(RightPad(ReportLabel(flag, style.capitalize_labels) + ":", width) + value);
   return kExitOk;
 }
 
 }  // namespace
 
-std::string ReportLabel(std::string_view flag) {
+std::string ReportLabel(std::string_view flag, bool capitalize) {
   std::string label(flag.substr(flag.rfind("--", 0) == 0 ? 2 : 0));
   std::replace(label.begin(), label.end(), '-', ' ');
   std::replace(label.begin(), label.end(), '.', ' ');
-  if (!label.empty() && label[0] >= 'a' && label[0] <= 'z') label[0] = label[0] - 'a' + 'A';
+  if (capitalize && !label.empty() && label[0] >= 'a' && label[0] <= 'z')
+    label[0] = label[0] - 'a' + 'A';
   return label;
 }
 
@@ -91,7 +93,9 @@ int RunReport(Context& ctx, const std::vector<std::string>& args, const ReportSt
     return ctx.Fail(fmt::format("Format must be \"stdout\" or \"json\": \"{}\"", req.format));
   }
   // Dokku's parser rejects a second info flag and the error is swallowed: nothing, exit 0.
-  if (req.info_flags.size() > 1) return kExitOk;
+  if (req.info_flags.size() > 1) {
+    return style.multi_flag_error.empty() ? kExitOk : ctx.Fail(style.multi_flag_error);
+  }
   if (req.format == "json" && !req.info_flags.empty()) {
     return ctx.Fail("--format flag cannot be specified when specifying an info flag");
   }
@@ -117,7 +121,13 @@ int RunReport(Context& ctx, const std::vector<std::string>& args, const ReportSt
     std::string title = app == kGlobal && !style.global_title.empty()
                             ? std::string(style.global_title)
                             : fmt::format("{} {} information", app, style.plugin);
-    if (int rc = Render(ctx, title, *flags, req, style)) return rc;
+    ReportLists lists;
+    if (style.json_lists && req.format == "json") {
+      StatusOr<ReportLists> got = style.json_lists(app);
+      if (!got.ok()) return ctx.FailStatus(got.status());
+      lists = *got;
+    }
+    if (int rc = Render(ctx, title, *flags, lists, req, style)) return rc;
   }
   return kExitOk;
 }

@@ -12,6 +12,8 @@
 #include <vector>
 
 #include "store/clock.h"
+#include "store/docker_options.h"
+#include "store/host_config.h"
 #include "store/ports.h"
 #include "store/status.h"
 #include "store/types.h"
@@ -118,6 +120,45 @@ class Store {
   enum class PortsOp { kSet, kAdd, kRemove, kClear };
   StatusOr<int64_t> ChangePorts(const std::string& app, PortsOp op,
                                 const std::vector<PortMap>& maps);
+  // ---- host configuration: storage, resource (store_host_config.cc) ----
+  // storage:mount. Validates `mount` as ParseMountSpec does and, unless `force`, refuses the host
+  // paths CheckHostPathAllowed refuses. The same host path, container path and process type
+  // again: AlreadyExists("Mount path already exists."). Returns the new generation.
+  StatusOr<int64_t> AddStorageMount(const std::string& app, const StorageMount& mount, bool force);
+  // storage:unmount of host path, container path and process type; options are ignored.
+  // NotFound("Mount path does not exist.") when not attached. Returns the new generation.
+  StatusOr<int64_t> RemoveStorageMount(const std::string& app, const StorageMount& mount);
+  StatusOr<std::vector<StorageMount>> ListStorageMounts(const std::string& app);  // load order
+  // resource:limit / resource:reserve (kind "limit" | "reserve") for `process_type`
+  // (kDefaultProcessType: app-wide): each (key, value) is set, value "clear" deletes it. All
+  // are validated before anything is written. Returns the new generation.
+  StatusOr<int64_t> SetResources(const std::string& app, const std::string& process_type,
+                                 const std::string& kind,
+                                 const std::vector<std::pair<std::string, std::string>>& values);
+  // resource:limit-clear / reserve-clear: `process_type`'s values of `kind`; an empty
+  // process_type deletes every resource value of the app, both kinds (Dokku's rule).
+  StatusOr<int64_t> ClearResources(const std::string& app, const std::string& process_type,
+                                   const std::string& kind);
+  // Sorted by process type, kind and key.
+  StatusOr<std::vector<ResourceSetting>> ListResources(const std::string& app);
+
+  // ---- docker-options (store_host_config.cc) ----
+  // docker-options:add: stores each option (SplitDockerOptions output; each is re-checked) for
+  // each phase. process_type other than _default_ only with the deploy phase alone.
+  StatusOr<int64_t> AddDockerOptions(const std::string& app, const std::vector<std::string>& phases,
+                                     const std::string& process_type,
+                                     const std::vector<std::string>& options);
+  // docker-options:remove: deletes every stored entry equal word by word to one of `options`.
+  StatusOr<int64_t> RemoveDockerOptions(const std::string& app,
+                                        const std::vector<std::string>& phases,
+                                        const std::string& process_type,
+                                        const std::vector<std::string>& options);
+  // docker-options:clear: the entries of `phases` (empty: all) of `process_type` ("": any).
+  StatusOr<int64_t> ClearDockerOptions(const std::string& app,
+                                       const std::vector<std::string>& phases,
+                                       const std::string& process_type);
+  // Sorted by phase, process type and option.
+  StatusOr<std::vector<DockerOption>> ListDockerOptions(const std::string& app);
 
   // ---- releases ----
   // tags:deploy / ps:rebuild: a new pending release of dokku/<app>:<tag>; the app's desired

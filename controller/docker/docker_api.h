@@ -18,6 +18,18 @@
 namespace dokku {
 
 // What to create. Maps onto POST /containers/create.
+// One entry of HostConfig.Mounts. A bind of a missing source fails the create (unlike Binds,
+// which would make an empty root-owned directory).
+struct ContainerMount {
+  std::string type = "bind";  // bind | volume
+  std::string source;         // host path, or volume name
+  std::string target;         // path in the container
+  bool read_only = false;
+  std::string propagation;  // bind: "" (Docker's default) or private, rshared, ...
+  bool no_copy = false;     // volume: do not copy the image's files into a new volume
+  bool operator==(const ContainerMount&) const = default;
+};
+
 struct ContainerSpec {
   std::string name;
   std::string image;             // image id or reference
@@ -29,6 +41,24 @@ struct ContainerSpec {
   int stop_timeout = 30;      // seconds
   int exposed_port = 0;       // 0: none; else <port>/tcp exposed
   bool publish_port = false;  // publish exposed_port on 127.0.0.1:<ephemeral>
+  std::vector<ContainerMount> mounts;
+  // Resources, HostConfig's fields; 0 leaves each unset (Docker's default: unlimited).
+  int64_t memory = 0;              // Memory, bytes
+  int64_t memory_swap = 0;         // MemorySwap, bytes; -1 unlimited
+  int64_t memory_reservation = 0;  // MemoryReservation, bytes
+  int64_t nano_cpus = 0;           // NanoCpus
+  int gpus = 0;                    // DeviceRequests of nvidia GPUs: a count, -1 all
+  // From docker-options (deploy phase); empty/0 leaves each unset.
+  std::vector<std::string> binds;        // Binds, "src:dst[:opts]"
+  std::string network_mode;              // NetworkMode
+  std::vector<std::string> extra_hosts;  // ExtraHosts, "host:ip"
+  struct Ulimit {
+    std::string name;
+    int64_t soft = 0, hard = 0;
+  };
+  std::vector<Ulimit> ulimits;
+  int64_t shm_size = 0;  // ShmSize, bytes
+  std::vector<std::string> cap_add, cap_drop;
 };
 
 // One entry of GET /containers/json.

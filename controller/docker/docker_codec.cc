@@ -231,6 +231,38 @@ StatusOr<std::string> Dump(const json& j) {
 
 }  // namespace
 
+// HostConfig.Mounts, the resource fields and the docker-options fields that are set.
+static void EncodeHostResources(const ContainerSpec& spec, json& host_config) {
+  if (!spec.mounts.empty()) {
+    json mounts = json::array();
+    for (const ContainerMount& m : spec.mounts) {
+      json j = {
+          {"Type", m.type}, {"Source", m.source}, {"Target", m.target}, {"ReadOnly", m.read_only}};
+      if (!m.propagation.empty()) j["BindOptions"] = {{"Propagation", m.propagation}};
+      if (m.no_copy) j["VolumeOptions"] = {{"NoCopy", true}};
+      mounts.push_back(std::move(j));
+    }
+    host_config["Mounts"] = std::move(mounts);
+  }
+  if (spec.memory != 0) host_config["Memory"] = spec.memory;
+  if (spec.memory_swap != 0) host_config["MemorySwap"] = spec.memory_swap;
+  if (spec.memory_reservation != 0) host_config["MemoryReservation"] = spec.memory_reservation;
+  if (spec.nano_cpus != 0) host_config["NanoCpus"] = spec.nano_cpus;
+  if (!spec.binds.empty()) host_config["Binds"] = spec.binds;
+  if (!spec.network_mode.empty()) host_config["NetworkMode"] = spec.network_mode;
+  if (!spec.extra_hosts.empty()) host_config["ExtraHosts"] = spec.extra_hosts;
+  for (const ContainerSpec::Ulimit& u : spec.ulimits) {
+    host_config["Ulimits"].push_back({{"Name", u.name}, {"Soft", u.soft}, {"Hard", u.hard}});
+  }
+  if (spec.shm_size != 0) host_config["ShmSize"] = spec.shm_size;
+  if (!spec.cap_add.empty()) host_config["CapAdd"] = spec.cap_add;
+  if (!spec.cap_drop.empty()) host_config["CapDrop"] = spec.cap_drop;
+  if (spec.gpus != 0) {
+    host_config["DeviceRequests"] =
+        json::array({{{"Driver", "nvidia"}, {"Count", spec.gpus}, {"Capabilities", {{"gpu"}}}}});
+  }
+}
+
 StatusOr<std::string> EncodeCreateBody(const ContainerSpec& spec) {
   StatusOr<RestartPolicy> policy = ParseRestartPolicy(spec.restart_policy);
   if (!policy.ok()) return policy.status();
@@ -253,6 +285,7 @@ StatusOr<std::string> EncodeCreateBody(const ContainerSpec& spec) {
           {port, json::array({{{"HostIp", "127.0.0.1"}, {"HostPort", ""}}})}};
     }
   }
+  EncodeHostResources(spec, host_config);
   body["HostConfig"] = std::move(host_config);
   return Dump(body);
 }

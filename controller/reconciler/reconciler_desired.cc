@@ -51,6 +51,15 @@ static Status LoadProperties(Store* store, AppPass& pass) {
   for (const auto* s : {&policy, &retire, &wait, &domain, &scheduler, &disabled, &skipped}) {
     if (!s->ok()) return s->status();
   }
+  StatusOr<std::vector<StorageMount>> mounts = store->ListStorageMounts(pass.app);
+  if (!mounts.ok()) return mounts.status();
+  StatusOr<std::vector<ResourceSetting>> resources = store->ListResources(pass.app);
+  if (!resources.ok()) return resources.status();
+  StatusOr<std::vector<DockerOption>> options = store->ListDockerOptions(pass.app);
+  if (!options.ok()) return options.status();
+  pass.mounts = *mounts;
+  pass.resources = *resources;
+  pass.docker_options = *options;
   DOKKU_RETURN_IF_ERROR(LoadStopTimeout(pass));
   pass.restart_policy = *policy;
   pass.wait_to_retire = SettingInt(*retire, 60);
@@ -152,9 +161,13 @@ Status Reconciler::BuildDesired(Pass& pass) {
 
 std::string Reconciler::SpecHash(const Pass& pass, const std::string& proctype) const {
   const bool web = proctype == "web";
-  return StableHash(fmt::format("{}|{}|{}|{}|{}", pass.release ? pass.release->image_id : "",
-                                proctype, pass.CommandOf(proctype), web ? pass.web_port : 0,
-                                web && !options_.proxy_enabled));
+  std::string spec = fmt::format("{}|{}|{}|{}|{}", pass.release ? pass.release->image_id : "",
+                                 proctype, pass.CommandOf(proctype), web ? pass.web_port : 0,
+                                 web && !options_.proxy_enabled);
+  // Mounts and resources join the hash only when set: containers without any keep theirs.
+  std::string host = HostSettingsOf(pass, proctype).HashKey();
+  if (!host.empty()) spec += "|host:" + host;
+  return StableHash(spec);
 }
 
 std::vector<std::string> Reconciler::ServerNames(const Pass& pass) const {

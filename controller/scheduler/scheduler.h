@@ -58,8 +58,11 @@ struct AppPass {
   // The port web listens on: the container port of the first ports mapping (configured, else
   // detected from the release's EXPOSE, else 5000). It is PORT, the checks' and nginx's target.
   int web_port = 5000;
-  std::vector<std::string> server_names;  // the proxy's names for the app
-  std::vector<std::string> urls;          // "Application deployed:" lines (proxied apps)
+  std::vector<StorageMount> mounts;          // storage:mount, in load order
+  std::vector<ResourceSetting> resources;    // resource:limit / resource:reserve
+  std::vector<DockerOption> docker_options;  // docker-options:add (every phase)
+  std::vector<std::string> server_names;     // the proxy's names for the app
+  std::vector<std::string> urls;             // "Application deployed:" lines (proxied apps)
 
   std::string scheduler = std::string(kDefaultScheduler);  // the selected one
   std::string failure;  // the pass's terminal failure, reported to the CLI
@@ -86,6 +89,22 @@ struct AppPass {
   std::vector<std::string> EnvOf(const std::string& proctype, const std::string& dyno,
                                  int web_port) const;
 };
+
+// The host configuration of a deploy container of one process type: the deploy-phase mounts
+// (app-wide and the type's own) and the effective resources (EffectiveResources).
+struct HostSettings {
+  std::vector<ContainerMount> mounts;
+  ContainerResources resources;
+  // Deploy-phase docker-options, app-wide then the type's own; resource:limit wins over their
+  // --memory and --cpus.
+  DockerRunOptions options;
+  // "" when there is nothing (so specs without any keep their hash); else a stable text.
+  std::string HashKey() const;
+};
+HostSettings HostSettingsOf(const AppPass& pass, const std::string& proctype);
+// Sets spec's mounts, resource fields and docker-options (labels and env are added; dokkud's
+// own labels and DYNO/PORT win).
+void ApplyHostSettings(const HostSettings& settings, ContainerSpec* spec);
 
 // What Apply reports besides errors.
 struct Applied {

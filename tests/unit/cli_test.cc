@@ -82,9 +82,10 @@ TEST_F(CliTest, CommandHelpAndGlobalHelp) {
   EXPECT_NE(all.out.find("    checks:run <app> [process-type(s)]"), std::string::npos);
   CliResult top = h_.Run({});
   EXPECT_EQ(top.rc, 0);
-  EXPECT_NE(top.out.find("Commands:\n\n    apps       Manage apps\n"), std::string::npos)
+  // Topic names are padded to the longest ("docker-options") plus two spaces.
+  EXPECT_NE(top.out.find("Commands:\n\n    apps            Manage apps\n"), std::string::npos)
       << top.out;
-  EXPECT_NE(top.out.find("    scheduler  Manage scheduler settings\n"), std::string::npos)
+  EXPECT_NE(top.out.find("    scheduler       Manage scheduler settings\n"), std::string::npos)
       << top.out;
 }
 

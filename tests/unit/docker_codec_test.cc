@@ -5,6 +5,8 @@
 
 #include <gtest/gtest.h>
 
+#include <nlohmann/json.hpp>
+
 #include "controller/docker/docker_wire.h"
 #include "controller/http/http_transport.h"
 #include "tests/testing/testutil.h"
@@ -167,6 +169,46 @@ TEST(HttpTransportTest, MissingSocketIsUnavailable) {
   StatusOr<HttpResponse> stream = transport.Stream(
       "/v1.41/events", [](std::string_view) {}, stop);
   EXPECT_TRUE(stream.status().IsUnavailable()) << stream.status().ToString();
+}
+
+}  // namespace
+}  // namespace dokku
+
+namespace dokku {
+namespace {
+
+TEST(DockerCodecTest, CreateBodyCarriesMountsAndResources) {
+  ContainerSpec spec;
+  spec.image = "img";
+  spec.mounts = {{"bind", "/srv/data", "/data", true, "rshared", false},
+                 {"volume", "vol1", "/cache", false, "", true}};
+  spec.memory = 64LL << 20;
+  spec.memory_swap = -1;
+  spec.memory_reservation = 32LL << 20;
+  spec.nano_cpus = 1'500'000'000;
+  spec.gpus = -1;
+  StatusOr<std::string> body = EncodeCreateBody(spec);
+  ASSERT_OK(body);
+  auto json = nlohmann::json::parse(*body);
+  const auto& host = json["HostConfig"];
+  EXPECT_EQ(host["Memory"], 67108864);
+  EXPECT_EQ(host["MemorySwap"], -1);
+  EXPECT_EQ(host["MemoryReservation"], 33554432);
+  EXPECT_EQ(host["NanoCpus"], 1500000000);
+  EXPECT_EQ(host["DeviceRequests"].dump(),
+            R"([{"Capabilities":[["gpu"]],"Count":-1,"Driver":"nvidia"}])");
+  EXPECT_EQ(host["Mounts"].dump(),
+            R"([{"BindOptions":{"Propagation":"rshared"},"ReadOnly":true,"Source":"/srv/data",)"
+            R"("Target":"/data","Type":"bind"},{"ReadOnly":false,"Source":"vol1",)"
+            R"("Target":"/cache","Type":"volume","VolumeOptions":{"NoCopy":true}}])");
+  // Nothing set: none of the fields appear (Docker's defaults apply).
+  ContainerSpec plain;
+  plain.image = "img";
+  auto bare = nlohmann::json::parse(*EncodeCreateBody(plain))["HostConfig"];
+  for (const char* key : {"Memory", "MemorySwap", "MemoryReservation", "NanoCpus", "Mounts",
+                          "DeviceRequests", "Binds"}) {
+    EXPECT_FALSE(bare.contains(key)) << key;
+  }
 }
 
 }  // namespace

@@ -608,6 +608,62 @@ TEST_F(ReconcilerTest, DestroyRemovesTheAppsImageTags) {
 
 // The handover between schedulers, on the fakes: the new scheduler serves before the proxy
 // moves, and what ran on the old one goes only after wait-to-retire.
+TEST_F(ReconcilerTest, StorageAndResourcesReachTheSpecAndReplaceTheContainers) {
+  AddImage("v1", {{"/app/Procfile", "web: httpd -f -p $PORT\nworker: sleep 1000\n"}});
+  Deploy("v1");
+  ASSERT_OK(store_->SetScale("app", {{"worker", 1}}, false));
+  Pass();
+  const std::string web_id = docker_.Find("app.web.1")->id;
+  const std::string worker_id = docker_.Find("app.worker.1")->id;
+  StorageMount mount = *ParseMountSpec("/srv/data:/data:ro");
+  ASSERT_OK(store_->AddStorageMount("app", mount, false));
+  ASSERT_OK(store_->SetResources("app", "_default_", "limit", {{"memory", "64m"}}));
+  ASSERT_OK(store_->SetResources("app", "web", "limit", {{"cpu", "0.5"}}));
+  Pass();
+  auto web = docker_.SpecOf("app.web.1");
+  ASSERT_TRUE(web.has_value());
+  EXPECT_NE(docker_.Find("app.web.1")->id, web_id);
+  ASSERT_EQ(web->mounts.size(), 1u);
+  EXPECT_EQ(web->mounts[0], (ContainerMount{"bind", "/srv/data", "/data", true, "", false}));
+  EXPECT_EQ(web->memory, 64LL << 20);
+  EXPECT_EQ(web->nano_cpus, 500'000'000);
+  auto worker = docker_.SpecOf("app.worker.1");
+  EXPECT_NE(docker_.Find("app.worker.1")->id, worker_id);
+  EXPECT_EQ(worker->memory, 64LL << 20);
+  EXPECT_EQ(worker->nano_cpus, 0);
+  // A web-only change replaces web and leaves the worker alone.
+  const std::string worker2 = docker_.Find("app.worker.1")->id;
+  ASSERT_OK(store_->SetResources("app", "web", "limit", {{"cpu", "1"}}));
+  Pass();
+  EXPECT_EQ(docker_.Find("app.worker.1")->id, worker2);
+  EXPECT_EQ(docker_.SpecOf("app.web.1")->nano_cpus, 1'000'000'000);
+}
+
+TEST_F(ReconcilerTest, AMissingHostDirectoryFailsTheRolloutOnce) {
+  AddImage("v1");
+  Deploy("v1");
+  const std::string old_id = docker_.Find("app.web.1")->id;
+  // What Docker answers for a Mounts bind whose source is missing.
+  docker_.FailCreateFor("app.web.1",
+                        Status::InvalidArgument("create: invalid mount config for type \"bind\": "
+                                                "bind source path does not exist: /nope"));
+  ASSERT_OK(store_->AddStorageMount("app", *ParseMountSpec("/nope:/data"), false));
+  Pass();
+  App app = GetApp();
+  EXPECT_EQ(app.last_error, "Could not start due to 1 failed checks");
+  EXPECT_EQ(app.observed_generation, app.generation);
+  EXPECT_THAT(EventTexts(), Contains(HasSubstr("bind source path does not exist: /nope")));
+  EXPECT_EQ(docker_.Find("app.web.1")->id, old_id);
+  // Not retried (no crash loop) until the user changes something.
+  int creates = docker_.CallCount("create");
+  Pass();
+  EXPECT_EQ(docker_.CallCount("create"), creates);
+  docker_.ClearFailures();
+  ASSERT_OK(store_->RemoveStorageMount("app", *ParseMountSpec("/nope:/data")));
+  Pass();
+  EXPECT_EQ(GetApp().last_error, "");
+}
+
 class ReconcilerHandoverTest : public ReconcilerTest {
  protected:
   void SetUp() override {

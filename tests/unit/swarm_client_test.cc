@@ -251,6 +251,26 @@ TEST_F(SwarmClientTest, EncodedSpecDecodesToTheSameSpec) {
   EXPECT_EQ(decoded->spec, SampleSpec());
 }
 
+TEST_F(SwarmClientTest, MountsAndResourcesRoundTrip) {
+  SwarmServiceSpec spec = SampleSpec();
+  spec.mounts = {{"bind", "/srv/data", "/data", true, "rslave", false},
+                 {"volume", "vol1", "/cache", false, "", true}};
+  spec.limit_memory = 64LL << 20;
+  spec.limit_nano_cpus = 500'000'000;
+  spec.reserve_memory = 32LL << 20;
+  StatusOr<std::string> encoded = EncodeServiceSpec(spec);
+  ASSERT_OK(encoded);
+  EXPECT_NE(encoded->find(R"("Resources":{"Limits":{"MemoryBytes":67108864,"NanoCPUs":500000000},)"
+                          R"("Reservations":{"MemoryBytes":33554432}})"),
+            std::string::npos)
+      << *encoded;
+  StatusOr<SwarmService> decoded =
+      DecodeService(R"({"ID":"x","Version":{"Index":1},"Spec":)" + *encoded + "}");
+  ASSERT_OK(decoded);
+  EXPECT_EQ(decoded->spec, spec);
+  EXPECT_EQ(EncodeServiceSpec(SampleSpec())->find("Resources"), std::string::npos);
+}
+
 TEST_F(SwarmClientTest, ListFiltersByLabel) {
   transport_.Reply(200, std::string("[") + kServiceBody + "]");
   StatusOr<std::vector<SwarmService>> list =

@@ -94,6 +94,23 @@ class SwarmSchedulerTest : public ::testing::Test {
 
 // ---- The spec mapping (pure).
 
+TEST(SwarmSpecTest, MountsAndResourcesGoIntoTheTaskTemplate) {
+  SwarmDesired d = Desired();
+  d.procs[0].mounts = {{"bind", "/srv/data", "/data", true, "", false}};
+  d.procs[0].memory = 64LL << 20;
+  d.procs[0].nano_cpus = 1'000'000'000;
+  d.procs[0].memory_reservation = 1LL << 20;
+  std::string note;
+  StatusOr<SwarmServiceSpec> spec = BuildServiceSpec(d, d.procs[0], &note);
+  ASSERT_OK(spec);
+  EXPECT_EQ(spec->mounts, d.procs[0].mounts);
+  EXPECT_EQ(spec->limit_memory, 64LL << 20);
+  EXPECT_EQ(spec->limit_nano_cpus, 1'000'000'000);
+  EXPECT_EQ(spec->reserve_memory, 1LL << 20);
+  StatusOr<SwarmServiceSpec> plain = BuildServiceSpec(Desired(), Desired().procs[0], &note);
+  EXPECT_NE(plain->labels.at(kLabelSwarmSpec), spec->labels.at(kLabelSwarmSpec));
+}
+
 TEST(SwarmSpecTest, ProcessTypeBecomesAReplicatedService) {
   SwarmDesired d = Desired();
   std::string note;

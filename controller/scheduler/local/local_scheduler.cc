@@ -250,6 +250,7 @@ ContainerSpec LocalScheduler::MakeSpec(const AppPass& pass, const std::string& p
     spec.labels[kLabelWebPort] = std::to_string(pass.web_port);
     spec.publish_port = !options_.proxy_enabled;
   }
+  ApplyHostSettings(HostSettingsOf(pass, proctype), &spec);
   return spec;
 }
 

@@ -79,6 +79,17 @@ SwarmServiceSpec DecodeSpec(const json& spec) {
         SwarmHealthcheck{StrList(health, "Test"), Int(health, "Interval"), Int(health, "Timeout"),
                          Int(health, "StartPeriod"), SmallInt(health, "Retries")};
   }
+  const json& mounts = Get(container, "Mounts");
+  if (mounts.is_array()) {
+    for (const json& m : mounts) {
+      s.mounts.push_back({Str(m, "Type"), Str(m, "Source"), Str(m, "Target"), Bool(m, "ReadOnly"),
+                          Str(Get(m, "BindOptions"), "Propagation"),
+                          Bool(Get(m, "VolumeOptions"), "NoCopy")});
+    }
+  }
+  s.limit_memory = Int(Path(task, {"Resources", "Limits"}), "MemoryBytes");
+  s.limit_nano_cpus = Int(Path(task, {"Resources", "Limits"}), "NanoCPUs");
+  s.reserve_memory = Int(Path(task, {"Resources", "Reservations"}), "MemoryBytes");
   s.restart_condition = Str(Get(task, "RestartPolicy"), "Condition");
   s.restart_max_attempts = Int(Get(task, "RestartPolicy"), "MaxAttempts");
   s.force_update = Unsigned(task, "ForceUpdate");
@@ -178,10 +189,21 @@ json TaskTemplateJson(const SwarmServiceSpec& s) {
                                 {"StartPeriod", s.healthcheck->start_period_ns},
                                 {"Retries", s.healthcheck->retries}};
   }
-  return {{"ContainerSpec", container},
-          {"RestartPolicy",
-           {{"Condition", s.restart_condition}, {"MaxAttempts", s.restart_max_attempts}}},
-          {"ForceUpdate", s.force_update}};
+  for (const ContainerMount& m : s.mounts) {
+    json j = {
+        {"Type", m.type}, {"Source", m.source}, {"Target", m.target}, {"ReadOnly", m.read_only}};
+    if (!m.propagation.empty()) j["BindOptions"] = {{"Propagation", m.propagation}};
+    if (m.no_copy) j["VolumeOptions"] = {{"NoCopy", true}};
+    container["Mounts"].push_back(std::move(j));
+  }
+  json task = {{"ContainerSpec", container},
+               {"RestartPolicy",
+                {{"Condition", s.restart_condition}, {"MaxAttempts", s.restart_max_attempts}}},
+               {"ForceUpdate", s.force_update}};
+  if (s.limit_memory != 0) task["Resources"]["Limits"]["MemoryBytes"] = s.limit_memory;
+  if (s.limit_nano_cpus != 0) task["Resources"]["Limits"]["NanoCPUs"] = s.limit_nano_cpus;
+  if (s.reserve_memory != 0) task["Resources"]["Reservations"]["MemoryBytes"] = s.reserve_memory;
+  return task;
 }
 
 // dump() throws on invalid UTF-8; a spec we cannot encode is the caller's bad input.

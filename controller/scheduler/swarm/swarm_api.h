@@ -11,6 +11,7 @@
 #include <string_view>
 #include <vector>
 
+#include "controller/docker/docker_api.h"
 #include "controller/http/http_transport.h"
 #include "store/status.h"
 
@@ -63,6 +64,11 @@ struct SwarmServiceSpec {
   bool init = true;
   int64_t stop_grace_ns = 0;
   std::optional<SwarmHealthcheck> healthcheck;  // nullopt: the image's own
+  std::vector<ContainerMount> mounts;           // storage:mount (the source must exist on the node)
+  // TaskTemplate.Resources (resource:limit / reserve); 0 leaves each unset.
+  int64_t limit_memory = 0;
+  int64_t limit_nano_cpus = 0;
+  int64_t reserve_memory = 0;
   // TaskTemplate
   std::string restart_condition = "any";  // none | on-failure | any
   int64_t restart_max_attempts = 0;       // 0: unlimited

@@ -50,6 +50,11 @@ SwarmDesired SwarmBackend::DesiredOf(AppPass& pass) const {
     }
     sp.checks_disabled = p.checks == ChecksMode::kDisabled;
     sp.checks_skipped = p.checks == ChecksMode::kSkipped;
+    const HostSettings host = HostSettingsOf(pass, p.proctype);
+    sp.mounts = host.mounts;
+    sp.memory = host.resources.memory;
+    sp.nano_cpus = host.resources.nano_cpus;
+    sp.memory_reservation = host.resources.memory_reservation;
     d.procs.push_back(sp);
   }
   return d;

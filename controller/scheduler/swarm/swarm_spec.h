@@ -37,6 +37,10 @@ struct SwarmProc {
   bool checks_disabled = false;    // stop-first, no healthcheck, no monitor window
   bool checks_skipped = false;     // start-first, no healthcheck, no monitor window
   int parallelism = 1;             // tasks replaced at a time during an update
+  // From storage:mount and resource:limit/reserve (HostSettingsOf). Swarm has no memory-swap,
+  // GPU count or docker-options equivalent here; those are not applied to services.
+  std::vector<ContainerMount> mounts = {};
+  int64_t memory = 0, nano_cpus = 0, memory_reservation = 0;
 };
 
 // How the web service is published. kIngress: Swarm's routing mesh (one port on every node,
