@@ -1,9 +1,11 @@
-// End to end, issue "run a real app": config vars reach the containers byte for byte, and
-// config:set rolls the app out under fresh and keep-alive load without a failed request. Real
-// dokku, dokkud, dockerd and nginx.
+// End to end, issue "run a real app": an app on 8080 with a config var, a host file and a
+// memory limit, all set the Dokku way; config:set rolls it out under fresh and keep-alive load
+// without a failed request, and config vars reach the containers byte for byte. Real dokku,
+// dokkud, dockerd and nginx.
 #include <fmt/format.h>
 #include <gtest/gtest.h>
 
+#include <fstream>
 #include <iostream>
 
 #include "tests/testing/e2e_fixture.h"
@@ -16,12 +18,14 @@ namespace {
 using testutil::CommandResult;
 using testutil::WaitFor;
 
-// Serves "<GREETING>\n" at / on $PORT; its CHECKS want "hello".
+// Like most published images: listens on 8080 whatever PORT says (and EXPOSEs nothing), and
+// answers / with "<GREETING> <first line of /data/secret.txt>"; its CHECKS want "hello".
 const std::map<std::string, std::string> kGreeter = {
     {"CHECKS", "WAIT=1\nATTEMPTS=5\n/ hello\n"},
     {"start.sh",
-     "#!/bin/sh\nmkdir -p /tmp/www\nprintf '%s\\n' \"$GREETING\" > /tmp/www/index.html\n"
-     "exec httpd -f -p \"$PORT\" -h /tmp/www\n"},
+     "#!/bin/sh\nmkdir -p /tmp/www\n"
+     "printf '%s %s\\n' \"$GREETING\" \"$(head -n1 /data/secret.txt)\" > /tmp/www/index.html\n"
+     "exec httpd -f -p 8080 -h /tmp/www\n"},
 };
 
 class E2EAppTest : public E2ETest {
@@ -39,12 +43,19 @@ class E2EAppTest : public E2ETest {
   }
 };
 
-TEST_F(E2EAppTest, ConfigSetRollsOutUnderLoadAndDeliversEveryByte) {
+// The issue's app: it needs a config var, listens on 8080, reads a file from the host and is
+// memory-limited. Each of those is set the Dokku way and the app serves through nginx.
+TEST_F(E2EAppTest, ARealAppConfiguredLikeDokkuServesAndRollsOutUnderLoad) {
   PrivateNginx nginx;
   ASSERT_OK(nginx.Start());
   const std::string app = CreateApp("cfg");
   BuildImage(app, "v1", kGreeter, {"/app/start.sh"});
   ASSERT_FALSE(HasFailure());
+  testutil::TempDir data;  // removed by its destructor
+  {
+    std::ofstream f(data.path() + "/secret.txt");
+    f << "from-disk\n";
+  }
   ASSERT_NO_FATAL_FAILURE(StartDaemon(nginx.DaemonFlags()));
   ASSERT_NO_FATAL_FAILURE(DokkuOk({"domains:set-global", "e2e.test"}));
   ASSERT_NO_FATAL_FAILURE(DokkuOk({"checks:set", app, "wait-to-retire", "2"}));
@@ -54,22 +65,32 @@ TEST_F(E2EAppTest, ConfigSetRollsOutUnderLoadAndDeliversEveryByte) {
   CommandResult set;
   ASSERT_NO_FATAL_FAILURE(DokkuOk({"config:set", app, "GREETING=hello one"}, &set));
   EXPECT_FALSE(Contains(set.out, "Restarting app")) << set.out;
+  ASSERT_NO_FATAL_FAILURE(DokkuOk({"ports:set", app, "http:80:8080"}));
+  ASSERT_NO_FATAL_FAILURE(DokkuOk({"storage:mount", app, data.path() + ":/data"}));
+  ASSERT_NO_FATAL_FAILURE(DokkuOk({"resource:limit", "--memory", "64m", app}));
   ASSERT_NO_FATAL_FAILURE(DokkuOk({"tags:deploy", app, "v1"}));
   ASSERT_NO_FATAL_FAILURE(DokkuOk({"ps:scale", app, "web=2"}));
-  ASSERT_TRUE(Serves(nginx, host, "hello one\n"));
+  ASSERT_TRUE(Serves(nginx, host, "hello one from-disk\n"));
+  std::optional<DockerContainer> web = FindContainer(app, app + ".web.1");
+  ASSERT_TRUE(web.has_value());
+  const nlohmann::json info = InspectContainer(web->id);
+  EXPECT_EQ(info["HostConfig"]["Memory"], 67108864) << info["HostConfig"].dump();
+  // A redeploy keeps the mount and the file.
+  ASSERT_NO_FATAL_FAILURE(DokkuOk({"tags:deploy", app, "v1"}));
+  EXPECT_TRUE(Serves(nginx, host, "hello one from-disk\n"));
 
   testutil::TrafficOptions options;
   options.threads = 10;
-  options.good_bodies = {"hello one\n", "hello two\n"};
+  options.good_bodies = {"hello one from-disk\n", "hello two from-disk\n"};
   testutil::TrafficLoop traffic(nginx.address(), host, options);
   testutil::KeepAliveLoop keepalive(nginx.address(), host, 10, options.good_bodies);
   traffic.Start();
   keepalive.Start();
   ASSERT_NO_FATAL_FAILURE(DokkuOk({"config:set", app, "GREETING=hello two"}, &set));
   EXPECT_TRUE(Contains(set.out, fmt::format("-----> Restarting app {}", app))) << set.out;
-  EXPECT_TRUE(Serves(nginx, host, "hello two\n"));
+  EXPECT_TRUE(Serves(nginx, host, "hello two from-disk\n"));
   ASSERT_NO_FATAL_FAILURE(DokkuOk({"config:set", app, "GREETING=hello one"}));
-  EXPECT_TRUE(Serves(nginx, host, "hello one\n"));
+  EXPECT_TRUE(Serves(nginx, host, "hello one from-disk\n"));
   traffic.Stop();
   keepalive.Stop();
   std::cout << fmt::format("MEASURE config_set traffic={} keepalive={} failed={}+{}\n",

@@ -151,6 +151,15 @@ std::vector<BadCase> ValueCases(const std::string& big) {
                                std::string("example.com/../x"), std::string("exa\nmple.com")}) {
     cases.push_back({{"domains:set-global", d}});
   }
+  // Issue "run a real app": each of these changes nothing.
+  cases.push_back({{"config:set", "good", "1BAD=x"}});
+  cases.push_back({{"config:set", "good", "K=\xff"}});
+  cases.push_back({{"ports:set", "good", "http:80"}});
+  cases.push_back({{"ports:add", "good", "http:80:99999"}});
+  cases.push_back({{"storage:mount", "good", "relative/dir:/data"}});
+  cases.push_back({{"storage:mount", "good", "/srv/../etc:/data"}});
+  cases.push_back({{"docker-options:add", "good", "deploy", "--privileged"}});
+  cases.push_back({{"resource:limit", "--memory", "lots", "good"}});
   cases.push_back({{"ps:restart", "good", "bogus"}});
   cases.push_back({{"ps:restart", "good", "../x"}});
   cases.push_back({{"ps:restart", "--parallel", "abc", "--all"}});
@@ -187,6 +196,15 @@ TEST(CliBadInputTest, RefusedWithoutChangingTheDatabase) {
   auto apps = h.daemon().ListApps(true);
   ASSERT_EQ(apps->size(), 1u);
   EXPECT_EQ(apps->front().name, "good");
+}
+
+TEST(CliBadInputTest, UnsettingAMissingConfigKeyChangesNothing) {
+  CliHarness h;
+  h.DeployApp("good", {CliHarness::Container("good", "web", 1, "c1")});
+  const std::string before = h.Dump();
+  CliResult r = h.Run({"--detach", "config:unset", "good", "MISSING"});
+  EXPECT_EQ(r.rc, 0) << r.Describe();
+  EXPECT_EQ(h.Dump(), before);
 }
 
 TEST(CliBadInputTest, ExitCodesByKind) {
