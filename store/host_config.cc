@@ -137,7 +137,12 @@ Status CheckHostPathAllowed(const std::string& host_path, const std::string& sta
     return Status::InvalidArgument(
         "Refusing to mount / (the whole host filesystem); use --force to mount it anyway");
   }
-  if (Overlaps(path, Components(state_dir))) {
+  // <state>/data/storage/<dir> is where storage:ensure-directory puts app data: mountable.
+  std::vector<std::string> storage = Components(state_dir);
+  storage.insert(storage.end(), {"data", "storage"});
+  const bool app_data =
+      path.size() > storage.size() && std::equal(storage.begin(), storage.end(), path.begin());
+  if (!app_data && Overlaps(path, Components(state_dir))) {
     return Status::InvalidArgument(fmt::format(
         "Refusing to mount {}: it exposes dokku's state directory {}; use --force to mount it "
         "anyway",

@@ -37,7 +37,8 @@ struct StorageMount {
 StatusOr<StorageMount> ParseMountSpec(std::string_view spec);
 
 // The host paths a mount may not expose without --force: `/`, the state directory and the Docker
-// socket, or any directory containing or inside them. `state_dir` is DefaultStateDir().
+// socket, or any directory containing or inside them, except the app data directories
+// <state_dir>/data/storage/<dir> (storage:ensure-directory). `state_dir` is DefaultStateDir().
 Status CheckHostPathAllowed(const std::string& host_path, const std::string& state_dir);
 
 // storage:ensure-directory --chown: herokuish 32767, heroku 1000, paketo/packeto 2000, root 0,

@@ -85,6 +85,11 @@ TEST(CheckHostPathAllowedTest, Table) {
       {"/var", false},
       {"/var/run/docker.sock", false},
       {"/var/run", false},
+      {"/var/lib/dokku/data/storage/uploads", true},  // storage:ensure-directory's place
+      {"/var/lib/dokku/data/storage/a/b", true},
+      {"/var/lib/dokku/data/storage", false},
+      {"/var/lib/dokku/data/storage/", false},
+      {"/var/lib/dokku/data/other/x", false},
   };
   for (const Case& c : cases) {
     Status st = CheckHostPathAllowed(c.path, "/var/lib/dokku");
