@@ -246,7 +246,8 @@ StatusOr<std::vector<std::string>> SplitDockerOptions(std::string_view text) {
         return Status::InvalidArgument(fmt::format("flag needs an argument: {}", w));
       }
       value = (*words)[++i];
-      entry += " " + QuoteWord(*value);
+      entry += ' ';  // appended, not " " + ...: GCC 12 -O3 warns falsely on that (-Wrestrict)
+      entry += QuoteWord(*value);
     }
     DockerRunOptions scratch;
     DOKKU_RETURN_IF_ERROR(flag->apply(*value, &scratch));

@@ -94,7 +94,8 @@ std::string StorageMount::Spec() const {
 }
 
 std::string StorageMount::EntryName() const {
-  return "legacy-" + Sha1Hex(IsVolume() ? "vol:" + host_path : host_path).substr(0, 10);
+  return fmt::format("legacy-{}",
+                     Sha1Hex(IsVolume() ? "vol:" + host_path : host_path).substr(0, 10));
 }
 
 StatusOr<StorageMount> ParseMountSpec(std::string_view spec) {
