@@ -184,11 +184,11 @@ int PsSet(Context& ctx, const Args& args) {
   if (!global) {
     if (int code = VerifyApp(ctx, app)) return code;
   }
-  static const std::vector<std::string> kGlobalKeys = {"procfile-path", "restart-policy",
-                                                       "skip-deploy", "stop-timeout-seconds"};
+  static const std::vector<std::string> kGlobalKeys = {
+      "max-parallel", "procfile-path", "restart-policy", "skip-deploy", "stop-timeout-seconds"};
   static const std::vector<std::string> kKeys = {
-      "dockerfile-start-cmd", "procfile-path", "restart-policy",      "restore",
-      "skip-deploy",          "start-cmd",     "stop-timeout-seconds"};
+      "dockerfile-start-cmd", "max-parallel", "procfile-path",       "restart-policy", "restore",
+      "skip-deploy",          "start-cmd",    "stop-timeout-seconds"};
   auto contains = [](const std::vector<std::string>& v, const std::string& k) {
     return std::find(v.begin(), v.end(), k) != v.end();
   };

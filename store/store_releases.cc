@@ -14,7 +14,7 @@ namespace internal {
 
 const char kReleaseColumns[] =
     "id, app, number, tag, image_ref, image_id, procfile, checks, dokku_scale, proctypes, status, "
-    "error, trigger, rollback_of, created_at, updated_at, exposed_ports";
+    "error, trigger, rollback_of, created_at, updated_at, exposed_ports, app_json, tasks";
 
 Release ReadRelease(SQLite::Statement& q) {
   Release r;
@@ -46,6 +46,8 @@ Release ReadRelease(SQLite::Statement& q) {
   r.created_at = q.getColumn(14).getInt64();
   r.updated_at = q.getColumn(15).getInt64();
   r.exposed_ports = OptionalText(q, 16);
+  r.app_json = OptionalText(q, 17);
+  r.tasks = q.getColumn(18).getString();
   return r;
 }
 
@@ -70,10 +72,11 @@ static Release InsertRelease(SQLite::Database& db, Release r) {
   num.executeStep();
   r.number = num.getColumn(0).getInt64();
   num.reset();
-  SQLite::Statement ins(db,
-                        "INSERT INTO releases (app, number, tag, image_ref, image_id, procfile, "
-                        "checks, dokku_scale, proctypes, status, trigger, rollback_of, created_at, "
-                        "updated_at, exposed_ports) VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)");
+  SQLite::Statement ins(
+      db,
+      "INSERT INTO releases (app, number, tag, image_ref, image_id, procfile, "
+      "checks, dokku_scale, proctypes, status, trigger, rollback_of, created_at, "
+      "updated_at, exposed_ports, app_json) VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)");
   ins.bind(1, r.app);
   ins.bind(2, static_cast<int64_t>(r.number));
   ins.bind(3, r.tag);
@@ -89,6 +92,7 @@ static Release InsertRelease(SQLite::Database& db, Release r) {
   ins.bind(13, static_cast<int64_t>(r.created_at));
   ins.bind(14, static_cast<int64_t>(r.updated_at));
   internal::BindOptional(ins, 15, r.exposed_ports);
+  internal::BindOptional(ins, 16, r.app_json);
   ins.exec();
   r.id = db.getLastInsertRowid();
   SQLite::Statement app(db, "UPDATE apps SET desired_release = ? WHERE name = ?");
@@ -196,7 +200,7 @@ Status Store::UpdateRelease(const Release& r) {
     SQLite::Statement q(*db_,
                         "UPDATE releases SET image_id = ?, procfile = ?, checks = ?, "
                         "dokku_scale = ?, proctypes = ?, status = ?, error = ?, updated_at = ?, "
-                        "exposed_ports = ? WHERE id = ?");
+                        "exposed_ports = ?, app_json = ?, tasks = ? WHERE id = ?");
     q.bind(1, r.image_id);
     internal::BindOptional(q, 2, r.procfile);
     internal::BindOptional(q, 3, r.checks);
@@ -206,7 +210,9 @@ Status Store::UpdateRelease(const Release& r) {
     q.bind(7, r.error);
     q.bind(8, static_cast<int64_t>(clock_->NowSeconds()));
     internal::BindOptional(q, 9, r.exposed_ports);
-    q.bind(10, static_cast<int64_t>(r.id));
+    internal::BindOptional(q, 10, r.app_json);
+    q.bind(11, r.tasks);
+    q.bind(12, static_cast<int64_t>(r.id));
     q.exec();
     return Status::Ok();
   });

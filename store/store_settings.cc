@@ -5,6 +5,7 @@
 #include <algorithm>
 #include <set>
 
+#include "store/parse_int.h"
 #include "store/schedulers.h"
 #include "store/store.h"
 #include "store/store_internal.h"
@@ -50,6 +51,11 @@ Status ValidateProcfilePath(const std::string& v) {
 Status ValidateStopTimeout(const std::string& v) { return ValidateSeconds(v, 3600); }
 Status ValidateWaitToRetire(const std::string& v) { return ValidateSeconds(v, 86400); }
 Status ValidateDefaultWait(const std::string& v) { return ValidateSeconds(v, 3600); }
+Status ValidateMaxParallel(const std::string& v) {
+  if (ParseInt(v, 1, 1000)) return Status::Ok();
+  return Status::InvalidArgument(
+      "Invalid max-parallel value specified, must be an integer from 1 to 1000");
+}
 Status ValidateScheduler(const std::string& v) {
   if (IsKnownScheduler(v)) return Status::Ok();
   return Status::InvalidArgument(
@@ -57,6 +63,7 @@ Status ValidateScheduler(const std::string& v) {
 }
 
 const PropertyRule kRules[] = {
+    {"ps", "max-parallel", true, true, ValidateMaxParallel},
     {"ps", "procfile-path", true, true, ValidateProcfilePath},
     {"ps", "restart-policy", true, true, ValidateRestartPolicy},
     {"ps", "restore", true, false, ValidateBool},

@@ -45,6 +45,8 @@ struct Release {
   std::optional<std::vector<std::string>> proctypes;
   // The image's exposed ports ("8080/tcp 53/udp", sorted) read when prepared; nullopt before.
   std::optional<std::string> exposed_ports;
+  std::optional<std::string> app_json;  // the image's app.json, read when prepared
+  std::string tasks;   // deployment tasks as they ran: "predeploy ok, postdeploy failed"
   std::string status;  // pending | prepared | rolling | live | failed | superseded
   std::string error;
   std::string trigger;

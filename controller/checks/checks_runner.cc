@@ -40,8 +40,8 @@ bool RunOneCheck(const ChecksFile& file, const CheckSpec& check, const CheckTarg
   const std::string dyno = Dyno(target);
   emit(kVerbose, fmt::format("CHECKS expected result: {} => \"{}\" ({})", DisplayUrl(check),
                              check.expected, dyno));
-  HttpCheckRequest request{check.scheme, target.ip,  target.port,
-                           check.path,   check.host, file.timeout};
+  HttpCheckRequest request{check.scheme, target.ip,    target.port, check.path,
+                           check.host,   file.timeout, {}};
   *passed = false;
   for (int attempt = 1; attempt <= file.attempts; ++attempt) {
     emit(kVerbose, fmt::format("Attempt {}/{}. Waiting for {} seconds ({})", attempt, file.attempts,
@@ -76,6 +76,14 @@ HttpResult CurlHttpProber::Get(const HttpCheckRequest& request) {
     const std::string host = "Host: " + request.host_header;
     headers.reset(curl_slist_append(nullptr, host.c_str()));
   }
+  for (const auto& [name, value] : request.headers) {
+    const std::string line = name + ": " + value;
+    curl_slist* appended = curl_slist_append(headers.get(), line.c_str());
+    if (appended != nullptr) {
+      (void)headers.release();
+      headers.reset(appended);
+    }
+  }
   char error[CURL_ERROR_SIZE] = {};
   curl_easy_setopt(h, CURLOPT_URL, url.c_str());
   curl_easy_setopt(h, CURLOPT_PROTOCOLS_STR, "http,https");
@@ -103,12 +111,39 @@ HttpResult CurlHttpProber::Get(const HttpCheckRequest& request) {
   return result;
 }
 
+std::string CurlHttpProber::Connect(const std::string& ip, int port, int timeout_s) {
+  std::unique_ptr<CURL, decltype(&curl_easy_cleanup)> curl(curl_easy_init(), curl_easy_cleanup);
+  if (!curl) return "curl: (2) could not initialise libcurl";
+  CURL* h = curl.get();
+  const bool ipv6 = ip.find(':') != std::string::npos;
+  const std::string url =
+      fmt::format("http://{}{}{}:{}/", ipv6 ? "[" : "", ip, ipv6 ? "]" : "", port);
+  char error[CURL_ERROR_SIZE] = {};
+  curl_easy_setopt(h, CURLOPT_URL, url.c_str());
+  curl_easy_setopt(h, CURLOPT_CONNECT_ONLY, 1L);
+  curl_easy_setopt(h, CURLOPT_NOPROXY, ip.c_str());
+  curl_easy_setopt(h, CURLOPT_NOSIGNAL, 1L);
+  curl_easy_setopt(h, CURLOPT_CONNECTTIMEOUT, static_cast<long>(std::max(timeout_s, 1)));
+  curl_easy_setopt(h, CURLOPT_ERRORBUFFER, error);
+  const CURLcode rc = curl_easy_perform(h);
+  if (rc == CURLE_OK) return "";
+  return fmt::format("curl: ({}) {}", static_cast<int>(rc),
+                     error[0] != '\0' ? error : curl_easy_strerror(rc));
+}
+
 CheckOutcome RunChecksFile(const ChecksFile& file, const CheckTarget& target, HttpProber* prober,
                            Sleeper* sleeper, const Emit& emit) {
+  return RunEachCheck(file.checks.size(), target, emit, [&](size_t i, bool* passed) {
+    return RunOneCheck(file, file.checks[i], target, prober, sleeper, emit, passed);
+  });
+}
+
+CheckOutcome RunEachCheck(size_t n, const CheckTarget& target, const Emit& emit,
+                          const std::function<bool(size_t, bool*)>& run_one) {
   CheckOutcome outcome;
-  for (const CheckSpec& check : file.checks) {
+  for (size_t i = 0; i < n; ++i) {
     bool passed = false;
-    if (!RunOneCheck(file, check, target, prober, sleeper, emit, &passed)) {
+    if (!run_one(i, &passed)) {
       outcome.interrupted = true;
       return outcome;
     }

@@ -4,12 +4,16 @@
 #pragma once
 
 #include <cstdint>
+#include <functional>
 #include <optional>
 #include <string>
+#include <utility>
+#include <vector>
 
 #include "controller/docker/docker_api.h"
 #include "controller/env/emit.h"
 #include "controller/env/sleeper.h"
+#include "controller/model/app_json.h"
 #include "controller/model/checks_file.h"
 
 namespace dokku {
@@ -21,6 +25,7 @@ struct HttpCheckRequest {
   std::string path = "/";
   std::string host_header;  // empty: no Host override
   int timeout_s = 30;
+  std::vector<std::pair<std::string, std::string>> headers;  // extra request headers
 };
 
 struct HttpResult {
@@ -34,6 +39,8 @@ class HttpProber {
  public:
   virtual ~HttpProber() = default;
   virtual HttpResult Get(const HttpCheckRequest& request) = 0;
+  // Opens (and closes) a TCP connection to ip:port: "" when it was accepted, else why not.
+  virtual std::string Connect(const std::string& ip, int port, int timeout_s) = 0;
 };
 
 // libcurl: follows redirects, accepts compressed bodies, bypasses proxies for the container IP,
@@ -42,6 +49,7 @@ class HttpProber {
 class CurlHttpProber : public HttpProber {
  public:
   HttpResult Get(const HttpCheckRequest& request) override;
+  std::string Connect(const std::string& ip, int port, int timeout_s) override;
 };
 
 struct CheckTarget {
@@ -62,6 +70,11 @@ struct CheckOutcome {
 CheckOutcome RunChecksFile(const ChecksFile& file, const CheckTarget& target, HttpProber* prober,
                            Sleeper* sleeper, const Emit& emit);
 
+// Runs run_one(i, &passed) for each of n checks in order (false from it: a sleep was
+// interrupted, nothing decided) and reports the outcome in Dokku's words.
+CheckOutcome RunEachCheck(size_t n, const CheckTarget& target, const Emit& emit,
+                          const std::function<bool(size_t, bool*)>& run_one);
+
 // The default check: after `default_wait_s` seconds the container must be running and must not
 // have restarted. A restarted container gets restart policy "no" so it stops flapping.
 CheckOutcome RunDefaultCheck(int default_wait_s, const std::string& container_id,
@@ -75,5 +88,15 @@ CheckOutcome RunContainerChecks(const std::optional<ChecksFile>& checks, bool sk
                                 int default_wait_s, const std::string& container_id,
                                 const CheckTarget& target, DockerApi* docker, HttpProber* prober,
                                 Sleeper* sleeper, const Emit& emit);
+
+// app.json's startup checks of one new container (healthchecks.<type> entries of type startup),
+// in file order: each waits initialDelay, then tries up to `attempts` times `wait` seconds apart;
+// a `warn` check's failure is reported and not counted. Kinds: path (HTTP GET, 2xx with
+// `content`), listening (a TCP connect), command (exec, exit 0), uptime (still running, never
+// restarted, after `uptime` seconds).
+CheckOutcome RunAppJsonChecks(const std::vector<HealthCheck>& checks,
+                              const std::string& container_id, const CheckTarget& target,
+                              DockerApi* docker, HttpProber* prober, Sleeper* sleeper,
+                              const Emit& emit);
 
 }  // namespace dokku

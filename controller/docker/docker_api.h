@@ -98,6 +98,12 @@ struct ImageInfo {
   int64_t size = 0;
 };
 
+// What a command run in a container (exec) ended with.
+struct ExecResult {
+  int exit_code = 0;
+  std::string output;  // stdout and stderr, demultiplexed, at most 64 KiB kept
+};
+
 // One line of the /events stream.
 struct DockerEvent {
   std::string type;  // container | image | ...
@@ -130,6 +136,13 @@ class DockerApi {
   virtual StatusOr<ContainerInfo> InspectContainer(const std::string& id) = 0;
   // The last `tail` lines of stdout+stderr, demultiplexed to plain text.
   virtual StatusOr<std::string> ContainerLogs(const std::string& id, int tail) = 0;
+  // Waits up to timeout_s for the container to stop running; returns its exit code.
+  // Unavailable when the wait runs out or the connection fails.
+  virtual StatusOr<int> WaitContainer(const std::string& id, int timeout_s) = 0;
+  // Runs `cmd` inside the running container and waits up to timeout_s for it (exec). A command
+  // that does not finish in time is Unavailable ("timed out"); it keeps running in Docker.
+  virtual StatusOr<ExecResult> Exec(const std::string& id, const std::vector<std::string>& cmd,
+                                    int timeout_s) = 0;
 
   virtual StatusOr<ImageInfo> InspectImage(const std::string& ref) = 0;
   // Images whose repository is `repo` (e.g. dokku/app), one entry per image.

@@ -131,6 +131,41 @@ StatusOr<std::string> DockerClient::ContainerLogs(const std::string& id, int tai
   return DemultiplexLogs(response->body);
 }
 
+StatusOr<int> DockerClient::WaitContainer(const std::string& id, int timeout_s) {
+  timeout_s = std::max(timeout_s, 1);
+  StatusOr<HttpResponse> response = Call("POST", ContainerPath(id, "/wait?condition=not-running"),
+                                         "", std::chrono::seconds(timeout_s));
+  if (!response.ok()) return response.status();
+  DOKKU_RETURN_IF_ERROR(StatusFromHttp(*response, "wait " + id));
+  return DecodeWaitStatus(response->body);
+}
+
+StatusOr<ExecResult> DockerClient::Exec(const std::string& id, const std::vector<std::string>& cmd,
+                                        int timeout_s) {
+  StatusOr<std::string> body = EncodeExecCreate(cmd);
+  if (!body.ok()) return body.status();
+  StatusOr<HttpResponse> created = Call("POST", ContainerPath(id, "/exec"), *body);
+  if (!created.ok()) return created.status();
+  DOKKU_RETURN_IF_ERROR(StatusFromHttp(*created, "exec in " + id));
+  StatusOr<std::string> exec_id = DecodeCreatedId(created->body);
+  if (!exec_id.ok()) return exec_id.status();
+  // Not detached: the response is the command's multiplexed output, ending when it exits.
+  StatusOr<HttpResponse> started =
+      Call("POST", fmt::format("/exec/{}/start", PathEscape(*exec_id)),
+           R"({"Detach":false,"Tty":false})", std::chrono::seconds(std::max(timeout_s, 1)));
+  if (!started.ok()) return started.status();
+  DOKKU_RETURN_IF_ERROR(StatusFromHttp(*started, "exec start in " + id));
+  StatusOr<HttpResponse> inspected =
+      Call("GET", fmt::format("/exec/{}/json", PathEscape(*exec_id)));
+  if (!inspected.ok()) return inspected.status();
+  DOKKU_RETURN_IF_ERROR(StatusFromHttp(*inspected, "exec inspect in " + id));
+  StatusOr<int> code = DecodeExecExitCode(inspected->body);
+  if (!code.ok()) return code.status();
+  ExecResult result{*code, DemultiplexLogs(started->body)};
+  if (result.output.size() > 65536) result.output.resize(65536);
+  return result;
+}
+
 StatusOr<ImageInfo> DockerClient::InspectImage(const std::string& ref) {
   StatusOr<HttpResponse> response = Call("GET", fmt::format("/images/{}/json", PathEscape(ref)));
   if (!response.ok()) return response.status();

@@ -35,6 +35,9 @@ class DockerClient : public DockerApi {
   StatusOr<ContainerInfo> InspectContainer(const std::string& id) override;
   // tail < 0 returns the whole log.
   StatusOr<std::string> ContainerLogs(const std::string& id, int tail) override;
+  StatusOr<int> WaitContainer(const std::string& id, int timeout_s) override;
+  StatusOr<ExecResult> Exec(const std::string& id, const std::vector<std::string>& cmd,
+                            int timeout_s) override;
 
   StatusOr<ImageInfo> InspectImage(const std::string& ref) override;
   // Every image with a tag in `repo`; repo_tags lists all of the image's tags (other repos too).

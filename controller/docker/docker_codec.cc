@@ -188,6 +188,22 @@ StatusOr<std::string> DecodeCreatedId(std::string_view text) {
   });
 }
 
+StatusOr<int> DecodeWaitStatus(std::string_view text) {
+  return Decode<int>(text, [](const json& j) -> StatusOr<int> {
+    if (!j.is_object() || !j.contains("StatusCode")) return NotA("an object with a StatusCode");
+    return SmallInt(j, "StatusCode");
+  });
+}
+
+StatusOr<int> DecodeExecExitCode(std::string_view text) {
+  return Decode<int>(text, [](const json& j) -> StatusOr<int> {
+    if (!j.is_object() || !j.contains("ExitCode") || !j["ExitCode"].is_number_integer())
+      return NotA("an exec that has exited");
+    if (j.value("Running", false)) return NotA("an exec that has exited");
+    return SmallInt(j, "ExitCode");
+  });
+}
+
 std::string DecodeErrorMessage(std::string_view body) {
   json j = json::parse(body.begin(), body.end(), nullptr, /*allow_exceptions=*/false);
   std::string message = Str(j, "message");
@@ -294,6 +310,14 @@ StatusOr<std::string> EncodeRestartPolicyUpdate(std::string_view policy) {
   StatusOr<RestartPolicy> parsed = ParseRestartPolicy(policy);
   if (!parsed.ok()) return parsed.status();
   return Dump(json{{"RestartPolicy", PolicyJson(*parsed)}});
+}
+
+StatusOr<std::string> EncodeExecCreate(const std::vector<std::string>& cmd) {
+  return Dump(json{{"AttachStdin", false},
+                   {"AttachStdout", true},
+                   {"AttachStderr", true},
+                   {"Tty", false},
+                   {"Cmd", cmd}});
 }
 
 std::string EncodeFilters(const std::map<std::string, std::vector<std::string>>& filters) {

@@ -26,6 +26,12 @@ StatusOr<std::vector<ImageInfo>> DecodeImageList(std::string_view json);
 StatusOr<DockerEvent> DecodeEvent(std::string_view line);
 // {"Id": "..."} from POST /containers/create.
 StatusOr<std::string> DecodeCreatedId(std::string_view json);
+// {"StatusCode": N} from POST /containers/{id}/wait: N.
+StatusOr<int> DecodeWaitStatus(std::string_view json);
+// GET /exec/{id}/json: ExitCode (InvalidArgument while the command still runs).
+StatusOr<int> DecodeExecExitCode(std::string_view json);
+// The body of POST /containers/{id}/exec: attach stdout and stderr, run `cmd`.
+StatusOr<std::string> EncodeExecCreate(const std::vector<std::string>& cmd);
 // The "message" of an error body, else the body itself, trimmed.
 std::string DecodeErrorMessage(std::string_view body);
 

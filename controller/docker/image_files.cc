@@ -91,16 +91,18 @@ StatusOr<std::optional<std::string>> ReadImageFile(DockerApi* docker, const std:
   return Status::Internal("unreachable");
 }
 
-StatusOr<std::string> CleanProcfilePath(std::string_view path) {
+// A path property (procfile-path, appjson-path): relative to the app directory, leading and
+// trailing '/' trimmed, `fallback` when empty.
+StatusOr<std::string> CleanAppPath(std::string_view path, const char* fallback, const char* what) {
   while (path.starts_with("/")) path.remove_prefix(1);
   while (path.ends_with("/")) path.remove_suffix(1);
-  if (path.empty()) return std::string("Procfile");
+  if (path.empty()) return std::string(fallback);
   std::string_view rest = path;
   while (!rest.empty()) {
     const size_t slash = rest.find('/');
     if (rest.substr(0, slash) == "..") {
       return Status::InvalidArgument(
-          fmt::format("Procfile path \"{}\" must stay inside the app directory", path));
+          fmt::format("{} path \"{}\" must stay inside the app directory", what, path));
     }
     rest = slash == std::string_view::npos ? std::string_view() : rest.substr(slash + 1);
   }
@@ -128,9 +130,12 @@ std::string NormalizeImagePath(std::string_view path) {
 
 StatusOr<AppFiles> ReadAppFiles(DockerApi* docker, const std::string& image_id,
                                 const std::string& working_dir, const std::string& procfile_path,
-                                const std::string& probe_name, const std::string& app) {
-  StatusOr<std::string> procfile_rel = CleanProcfilePath(procfile_path);
+                                const std::string& probe_name, const std::string& app,
+                                const std::string& app_json_path) {
+  StatusOr<std::string> procfile_rel = CleanAppPath(procfile_path, "Procfile", "Procfile");
   if (!procfile_rel.ok()) return procfile_rel.status();
+  StatusOr<std::string> app_json_rel = CleanAppPath(app_json_path, "app.json", "app.json");
+  if (!app_json_rel.ok()) return app_json_rel.status();
   const std::string dir = NormalizeImagePath(working_dir);
   const auto under_dir = [&](std::string_view name) {
     return NormalizeImagePath(fmt::format("{}/{}", dir, name));
@@ -148,7 +153,8 @@ StatusOr<AppFiles> ReadAppFiles(DockerApi* docker, const std::string& image_id,
   };
   const Wanted wanted[] = {{under_dir(*procfile_rel), *procfile_rel, &files.procfile},
                            {under_dir("CHECKS"), "CHECKS", &files.checks},
-                           {under_dir("DOKKU_SCALE"), "DOKKU_SCALE", &files.dokku_scale}};
+                           {under_dir("DOKKU_SCALE"), "DOKKU_SCALE", &files.dokku_scale},
+                           {under_dir(*app_json_rel), *app_json_rel, &files.app_json}};
   for (const Wanted& w : wanted) {
     StatusOr<std::optional<std::string>> content =
         ReadImageFile(docker, *probe_id, w.path, w.label);

@@ -9,7 +9,8 @@ bool IsUpState(const std::string& state) {
   return state == "running" || state == "restarting" || state == "paused";
 }
 
-RolloutPolicy PlanRollout(const std::string& proctype, ChecksMode checks, bool proxied) {
+RolloutPolicy PlanRollout(const std::string& proctype, ChecksMode checks, bool proxied,
+                          int max_parallel) {
   const bool web = proctype == "web";
   RolloutPolicy policy;
   policy.strategy =
@@ -22,8 +23,19 @@ RolloutPolicy PlanRollout(const std::string& proctype, ChecksMode checks, bool p
   // nginx reloads asynchronously and may finish requests on the old workers: a container that
   // left the proxy retires after wait-to-retire instead of stopping now.
   policy.scaled_down = policy.proxy_first ? Departure::kRetire : Departure::kStop;
-  policy.batch_size = kAllAtOnce;
+  policy.batch_size = max_parallel > 0 ? max_parallel : kAllAtOnce;
   return policy;
+}
+
+std::vector<std::vector<int>> RolloutBatches(const std::vector<int>& indices, int batch_size) {
+  std::vector<std::vector<int>> batches;
+  for (int index : indices) {
+    if (batches.empty() ||
+        (batch_size > 0 && static_cast<int>(batches.back().size()) >= batch_size))
+      batches.emplace_back();
+    batches.back().push_back(index);
+  }
+  return batches;
 }
 
 namespace {
@@ -62,8 +74,8 @@ void PlanLive(const DesiredApp& desired, const DesiredProc& proc, const ActualCo
 void AddChanges(const DesiredApp& desired, std::map<std::string, TypeChange>& changes, Plan* plan) {
   for (auto& [proctype, change] : changes) {
     const DesiredProc* proc = FindProc(desired, proctype);
-    change.policy =
-        PlanRollout(proctype, proc ? proc->checks : ChecksMode::kEnabled, desired.proxied);
+    change.policy = PlanRollout(proctype, proc ? proc->checks : ChecksMode::kEnabled,
+                                desired.proxied, proc ? proc->max_parallel : kAllAtOnce);
     std::sort(change.create.begin(), change.create.end());
     std::sort(change.replace.begin(), change.replace.end());
     // Highest indices go first, as Dokku retires them.

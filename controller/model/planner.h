@@ -22,6 +22,7 @@ struct DesiredProc {
   int quantity = 0;
   std::string spec_hash;  // containers with another hash are replaced
   ChecksMode checks = ChecksMode::kEnabled;
+  int max_parallel = 0;  // indices replaced at once in a rollout (kAllAtOnce = 0: every one)
 };
 
 struct DesiredApp {
@@ -74,7 +75,7 @@ struct RolloutPolicy {
   // The proxy drops leaving containers before they stop or retire, and moves to the new ones
   // before the old ones retire (the cutover).
   bool proxy_first = false;
-  int batch_size = kAllAtOnce;  // indices rolled at once; only kAllAtOnce is applied today
+  int batch_size = kAllAtOnce;  // indices rolled at once (app.json max_parallel)
   bool operator==(const RolloutPolicy&) const = default;
 };
 
@@ -82,7 +83,12 @@ struct RolloutPolicy {
 // file checks; checks:disable means stop-first (zero downtime disabled), checks:skip stays
 // start-first without checks; web behind the proxy leaves the proxy first and retires what it
 // scales down, everything else scaled down stops at once.
-RolloutPolicy PlanRollout(const std::string& proctype, ChecksMode checks, bool proxied);
+// `max_parallel` <= 0 rolls every index at once.
+RolloutPolicy PlanRollout(const std::string& proctype, ChecksMode checks, bool proxied,
+                          int max_parallel = kAllAtOnce);
+
+// The rollout's batches: `indices` in order, at most `batch_size` per batch (kAllAtOnce: one).
+std::vector<std::vector<int>> RolloutBatches(const std::vector<int>& indices, int batch_size);
 
 // Changes to one process type, applied as one rollout step.
 struct TypeChange {

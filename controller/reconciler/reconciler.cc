@@ -132,6 +132,7 @@ StatusOr<ReconcileResult> Reconciler::Reconcile(Store* store, const std::string&
   if (pass.release_rollout) {
     if (applied.ok()) {
       DOKKU_RETURN_IF_ERROR(FinishRelease(pass));
+      DOKKU_RETURN_IF_ERROR(RunPostdeploy(pass));
     } else {
       pass.release->status = "failed";
       pass.release->error = applied.message();

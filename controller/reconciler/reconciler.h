@@ -71,6 +71,13 @@ class Reconciler {
   Status PushRoutes(Pass& pass);
   Status Observe(Pass& pass);
   Status FinishRelease(Pass& pass);
+  // app.json's postdeploy after the cutover; its failure is the pass's failure, not a rollback.
+  Status RunPostdeploy(Pass& pass);
+  // Runs an app.json deployment task (`phase` predeploy or postdeploy) of `release` in a one-off
+  // container, its output in the deploy log. False when it failed (said so in the log); errors
+  // only for a Docker that cannot be reached before the task started.
+  StatusOr<bool> RunTask(Pass& pass, const Release& release, const std::string& phase,
+                         const std::string& command);
   void FailPass(Pass& pass, const std::string& error);
   Scheduler* Find(const std::string& name) const;  // null: not in this dokkud
 

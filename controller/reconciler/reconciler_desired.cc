@@ -43,12 +43,14 @@ static Status LoadProperties(Store* store, AppPass& pass) {
   StatusOr<std::string> policy = get("ps", pass.app, "restart-policy", "on-failure:10");
   StatusOr<std::string> retire = get("checks", pass.app, "wait-to-retire", "60");
   StatusOr<std::string> wait = get("checks", kGlobal, "default-wait", "10");
+  StatusOr<std::string> parallel = get("ps", pass.app, "max-parallel", "1");
   StatusOr<std::string> domain = get("domains", kGlobal, "vhost", "");
   StatusOr<std::string> scheduler =
       get("scheduler", pass.app, "selected", kDefaultScheduler.data());
   StatusOr<std::string> disabled = store->GetProperty("checks", pass.app, "disabled");
   StatusOr<std::string> skipped = store->GetProperty("checks", pass.app, "skipped");
-  for (const auto* s : {&policy, &retire, &wait, &domain, &scheduler, &disabled, &skipped}) {
+  for (const auto* s :
+       {&policy, &retire, &wait, &parallel, &domain, &scheduler, &disabled, &skipped}) {
     if (!s->ok()) return s->status();
   }
   StatusOr<std::vector<StorageMount>> mounts = store->ListStorageMounts(pass.app);
@@ -64,6 +66,7 @@ static Status LoadProperties(Store* store, AppPass& pass) {
   pass.restart_policy = *policy;
   pass.wait_to_retire = SettingInt(*retire, 60);
   pass.default_wait = wait->empty() ? 10 : SettingInt(*wait, 10);
+  pass.max_parallel = std::max(SettingInt(*parallel, 1), 1);
   pass.domain = *domain;
   pass.scheduler = *scheduler;
   pass.checks_disabled = SplitCommas(*disabled);
@@ -120,6 +123,10 @@ Status Reconciler::BuildDesired(Pass& pass) {
     StatusOr<ChecksFile> parsed = ParseChecksFile(*r.checks);
     if (parsed.ok()) pass.checks = *parsed;
   }
+  if (r.app_json) {
+    StatusOr<AppJson> parsed = ParseAppJson(*r.app_json);
+    if (parsed.ok()) pass.app_json = *parsed;
+  }
   std::map<std::string, int> quantities;
   std::map<std::string, int64_t> restart_generations;
   for (const FormationEntry& f : pass.formation) {
@@ -152,6 +159,13 @@ Status Reconciler::BuildDesired(Pass& pass) {
     p.checks = Listed(pass.checks_disabled, proctype)  ? ChecksMode::kDisabled
                : Listed(pass.checks_skipped, proctype) ? ChecksMode::kSkipped
                                                        : ChecksMode::kEnabled;
+    p.max_parallel = pass.max_parallel;
+    if (pass.app_json) {
+      // app.json's formation names the type's own batch size; ps:set max-parallel the rest.
+      auto f = pass.app_json->formation.find(proctype);
+      if (f != pass.app_json->formation.end() && f->second.max_parallel)
+        p.max_parallel = *f->second.max_parallel;
+    }
     p.spec_hash = StableHash(
         fmt::format("{}|{}|{}", SpecHash(pass, proctype), restart_generations[proctype], r.id));
     d.procs.push_back(p);

@@ -5,6 +5,7 @@
 
 #include "controller/docker/image_files.h"
 #include "controller/env/log.h"
+#include "controller/model/app_json.h"
 #include "controller/model/dokku_scale.h"
 #include "controller/reconciler/reconciler.h"
 
@@ -38,9 +39,12 @@ Status Reconciler::PrepareRelease(Pass& pass, Release* release, bool* failed) {
   StatusOr<std::string> procfile_path =
       pass.store->ComputedProperty("ps", pass.app, "procfile-path", "Procfile");
   if (!procfile_path.ok()) return procfile_path.status();
+  StatusOr<std::string> app_json_path =
+      pass.store->ComputedProperty("app-json", pass.app, "appjson-path", "app.json");
+  if (!app_json_path.ok()) return app_json_path.status();
   StatusOr<AppFiles> files =
       ReadAppFiles(docker_, image->id, image->working_dir, *procfile_path,
-                   fmt::format("{}.probe-{}", pass.app, NewSuffix()), pass.app);
+                   fmt::format("{}.probe-{}", pass.app, NewSuffix()), pass.app, *app_json_path);
   if (!files.ok()) {
     if (files.status().IsUnavailable()) return files.status();
     FailRelease(release, fmt::format("Cannot read app files from {}: {}", release->image_ref,
@@ -66,6 +70,14 @@ Status Reconciler::PrepareRelease(Pass& pass, Release* release, bool* failed) {
     StatusOr<ChecksFile> checks = ParseChecksFile(*files->checks);
     if (!checks.ok()) error = checks.status().message();
   }
+  std::optional<AppJson> app_json;
+  if (error.empty() && files->app_json) {
+    StatusOr<AppJson> parsed = ParseAppJson(*files->app_json);
+    if (parsed.ok())
+      app_json = *parsed;
+    else
+      error = parsed.status().message();
+  }
   if (!error.empty()) {
     FailRelease(release, error);
     *failed = true;
@@ -75,6 +87,7 @@ Status Reconciler::PrepareRelease(Pass& pass, Release* release, bool* failed) {
   release->procfile = files->procfile;
   release->checks = files->checks;
   release->dokku_scale = files->dokku_scale;
+  release->app_json = files->app_json;
   std::string exposed;
   for (const std::string& p : image->exposed_ports) exposed += (exposed.empty() ? "" : " ") + p;
   release->exposed_ports = exposed;
@@ -84,8 +97,35 @@ Status Reconciler::PrepareRelease(Pass& pass, Release* release, bool* failed) {
     for (const ProcfileEntry& e : *procfile) types.push_back(e.type);
     release->proctypes = types;
   }
+  if (app_json) {
+    // Before any container is replaced; a failure leaves the old release serving.
+    StatusOr<bool> ran = RunTask(pass, *release, "predeploy", app_json->predeploy);
+    if (!ran.ok()) return ran.status();
+    if (!app_json->predeploy.empty()) release->tasks = *ran ? "predeploy ok" : "predeploy failed";
+    if (!*ran) {
+      FailRelease(release, "Execution of predeploy task failed: " + app_json->predeploy);
+      *failed = true;
+      return pass.store->UpdateRelease(*release);
+    }
+  }
   release->status = "prepared";
   return pass.store->UpdateRelease(*release);
+}
+
+Status Reconciler::RunPostdeploy(Pass& pass) {
+  Release& release = *pass.release;
+  if (!release.app_json) return Status::Ok();
+  StatusOr<AppJson> app_json = ParseAppJson(*release.app_json);
+  if (!app_json.ok()) return Status::Ok();  // checked when the release was prepared
+  StatusOr<bool> ran = RunTask(pass, release, "postdeploy", app_json->postdeploy);
+  if (!ran.ok()) return ran.status();
+  if (app_json->postdeploy.empty()) return Status::Ok();
+  release.tasks +=
+      fmt::format("{}postdeploy {}", release.tasks.empty() ? "" : ", ", *ran ? "ok" : "failed");
+  DOKKU_RETURN_IF_ERROR(pass.store->UpdateRelease(release));
+  // Dokku's behaviour: the new containers stay live; the deploy reports the failure.
+  if (!*ran) pass.failure = "Execution of postdeploy task failed: " + app_json->postdeploy;
+  return Status::Ok();
 }
 
 Status Reconciler::FinishRelease(Pass& pass) {

@@ -16,6 +16,7 @@
 
 #include "controller/docker/docker_api.h"
 #include "controller/env/emit.h"
+#include "controller/model/app_json.h"
 #include "controller/model/checks_file.h"
 #include "controller/model/planner.h"
 #include "controller/model/procfile.h"
@@ -43,6 +44,7 @@ struct AppPass {
   bool release_rollout = false;    // release differs from the live one
   std::optional<std::vector<ProcfileEntry>> procfile;
   std::optional<ChecksFile> checks;
+  std::optional<AppJson> app_json;  // the release's app.json, parsed
   std::vector<FormationEntry> formation;
   DesiredApp desired;
 
@@ -52,6 +54,7 @@ struct AppPass {
   std::optional<int> stop_timeout;  // loaded early: retirements need it before BuildDesired
   int wait_to_retire = 60;
   int default_wait = 10;
+  int max_parallel = 1;  // ps max-parallel (app, global, Dokku's 1): indices replaced at once
   std::string domain;
   std::vector<std::string> checks_disabled, checks_skipped;
   std::map<std::string, std::string> env;  // config vars, global under app (GetMergedConfig)

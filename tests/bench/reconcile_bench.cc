@@ -167,6 +167,15 @@ class RoutedDocker : public DockerApi {
     return OnContainer(
         id, [&](FakeDocker* f, const std::string& l) { return f->ContainerLogs(l, tail); });
   }
+  StatusOr<int> WaitContainer(const std::string& id, int timeout_s) override {
+    return OnContainer(
+        id, [&](FakeDocker* f, const std::string& l) { return f->WaitContainer(l, timeout_s); });
+  }
+  StatusOr<ExecResult> Exec(const std::string& id, const std::vector<std::string>& cmd,
+                            int timeout_s) override {
+    return OnContainer(
+        id, [&](FakeDocker* f, const std::string& l) { return f->Exec(l, cmd, timeout_s); });
+  }
   StatusOr<ImageInfo> InspectImage(const std::string& ref) override {
     const int shard = ShardOf(ref);
     if (shard < 0) return Unroutable(ref);

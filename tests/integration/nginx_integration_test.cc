@@ -61,14 +61,14 @@ class NginxIntegrationTest : public ::testing::Test {
     const int p = *port;
     EXPECT_TRUE(WaitFor(
         [&] {
-          return prober_.Get({"http", "127.0.0.1", p, "/index.txt", "", 2}).status == 200;
+          return prober_.Get({"http", "127.0.0.1", p, "/index.txt", "", 2, {}}).status == 200;
         },
         10000));
     return server;
   }
 
   HttpResult Get(const std::string& host) {
-    return prober_.Get({"http", "127.0.0.1", port_, "/index.txt", host, 5});
+    return prober_.Get({"http", "127.0.0.1", port_, "/index.txt", host, 5, {}});
   }
   // Processes whose parent is the nginx master: its workers.
   int WorkerCount() {

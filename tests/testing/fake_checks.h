@@ -61,6 +61,18 @@ class FakeHttpProber : public HttpProber {
     std::lock_guard<std::mutex> lock(mu_);
     return requests_;
   }
+  // Connect answers connect_error ("" accepts) and records "ip:port".
+  std::string Connect(const std::string& ip, int port, int timeout_s) override {
+    (void)timeout_s;
+    std::lock_guard<std::mutex> lock(mu_);
+    connects_.push_back(ip + ":" + std::to_string(port));
+    return connect_error;
+  }
+  std::vector<std::string> connects() const {
+    std::lock_guard<std::mutex> lock(mu_);
+    return connects_;
+  }
+  std::string connect_error;
 
   HttpResult fallback = TransportError("curl: (7) Failed to connect: Connection refused");
 
@@ -68,6 +80,7 @@ class FakeHttpProber : public HttpProber {
   mutable std::mutex mu_;
   std::deque<HttpResult> script_;
   std::vector<HttpCheckRequest> requests_;
+  std::vector<std::string> connects_;
 };
 
 }  // namespace dokku

@@ -292,4 +292,49 @@ StatusOr<std::string> FakeDocker::ContainerLogs(const std::string& id, int tail)
   return out;
 }
 
+StatusOr<int> FakeDocker::WaitContainer(const std::string& id, int timeout_s) {
+  std::lock_guard<std::mutex> lock(mu_);
+  StatusOr<Container*> found = BeginOnContainer(fmt::format("wait {} {}", id, timeout_s), id);
+  if (!found.ok()) return found.status();
+  Container* c = *found;
+  if (!c->info.running) return c->info.exit_code;
+  int exit_code = 0;
+  for (const auto& [substring, code, logs] : task_exits_) {
+    if (c->info.name.find(substring) == std::string::npos) continue;
+    exit_code = code;
+    c->logs += logs;
+  }
+  EndLocked(c, exit_code, "");
+  return exit_code;
+}
+
+StatusOr<ExecResult> FakeDocker::Exec(const std::string& id, const std::vector<std::string>& cmd,
+                                      int timeout_s) {
+  std::lock_guard<std::mutex> lock(mu_);
+  std::string joined;
+  for (const std::string& word : cmd) joined += (joined.empty() ? "" : " ") + word;
+  StatusOr<Container*> found =
+      BeginOnContainer(fmt::format("exec {} {} {}", id, timeout_s, joined), id);
+  if (!found.ok()) return found.status();
+  Container* c = *found;
+  if (!c->info.running) return Status::Conflict(fmt::format("container {} is not running", id));
+  ExecResult result;
+  for (const auto& [name, substring, r] : exec_results_) {
+    if (c->info.name.find(name) != std::string::npos && joined.find(substring) != std::string::npos)
+      result = r;
+  }
+  return result;
+}
+
+void FakeDocker::SetTaskExit(const std::string& name_substring, int exit_code, std::string logs) {
+  std::lock_guard<std::mutex> lock(mu_);
+  task_exits_.emplace_back(name_substring, exit_code, std::move(logs));
+}
+
+void FakeDocker::SetExecResult(const std::string& name_substring, const std::string& cmd_substring,
+                               ExecResult result) {
+  std::lock_guard<std::mutex> lock(mu_);
+  exec_results_.emplace_back(name_substring, cmd_substring, std::move(result));
+}
+
 }  // namespace dokku

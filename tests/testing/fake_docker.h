@@ -12,6 +12,7 @@
 #include <optional>
 #include <string>
 #include <string_view>
+#include <tuple>
 #include <vector>
 
 #include "controller/docker/docker_api.h"
@@ -50,6 +51,11 @@ class FakeDocker : public DockerApi {
   Status UpdateRestartPolicy(const std::string& id, const std::string& policy) override;
   StatusOr<ContainerInfo> InspectContainer(const std::string& id) override;
   StatusOr<std::string> ContainerLogs(const std::string& id, int tail) override;
+  // A running container ends at once: with the exit code SetTaskExit gave its name, else 0.
+  StatusOr<int> WaitContainer(const std::string& id, int timeout_s) override;
+  // The result SetExecResult gave the container's name and the command, else exit 0, no output.
+  StatusOr<ExecResult> Exec(const std::string& id, const std::vector<std::string>& cmd,
+                            int timeout_s) override;
   StatusOr<ImageInfo> InspectImage(const std::string& ref) override;
   StatusOr<std::vector<ImageInfo>> ListImages(const std::string& repo) override;
   Status TagImage(const std::string& image, const std::string& repo,
@@ -96,6 +102,13 @@ class FakeDocker : public DockerApi {
   // Start succeeds but the process exits at once with `exit_code` (a crashing app).
   void CrashOnStartFor(const std::string& substring, int exit_code = 1);
   void ClearFailures();
+  // Containers whose name contains `name_substring` end with `exit_code` and print `logs` when
+  // waited for (one-off task containers).
+  void SetTaskExit(const std::string& name_substring, int exit_code, std::string logs = "");
+  // Exec in a container whose name contains `name_substring` of a command whose words joined
+  // by ' ' contain `cmd_substring` returns `result` (the last matching rule wins).
+  void SetExecResult(const std::string& name_substring, const std::string& cmd_substring,
+                     ExecResult result);
 
   // ---- Inspection.
   std::vector<std::string> calls() const;
@@ -161,6 +174,8 @@ class FakeDocker : public DockerApi {
   std::vector<DockerEvent> events_;
   std::vector<Failure> failures_;
   std::vector<std::pair<std::string, int>> crash_on_start_;
+  std::vector<std::tuple<std::string, int, std::string>> task_exits_;
+  std::vector<std::tuple<std::string, std::string, ExecResult>> exec_results_;
   bool unavailable_ = false;
   bool emit_events_ = true;
   int64_t next_seq_ = 1;

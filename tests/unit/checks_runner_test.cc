@@ -301,7 +301,7 @@ TEST(ChecksRunnerCurlTest, ReportsConnectionFailuresInCurlsWords) {
   ASSERT_EQ(getsockname(fd, reinterpret_cast<sockaddr*>(&addr), &len), 0);
   close(fd);
   CurlHttpProber prober;
-  const HttpResult r = prober.Get({"http", "127.0.0.1", ntohs(addr.sin_port), "/", "", 5});
+  const HttpResult r = prober.Get({"http", "127.0.0.1", ntohs(addr.sin_port), "/", "", 5, {}});
   EXPECT_FALSE(r.transport_ok);
   EXPECT_EQ(r.error.rfind("curl: (7) ", 0), 0u) << r.error;
 }

@@ -369,8 +369,17 @@ TEST_F(CliTest, PsSetFollowsDokkusOrderOfChecks) {
        1,
        "",
        " !     Invalid property specified, valid properties include: dockerfile-start-cmd, "
-       "procfile-path, "
+       "max-parallel, procfile-path, "
        "restart-policy, restore, skip-deploy, start-cmd, stop-timeout-seconds\n"},
+      {{"ps:set", "myapp", "max-parallel", "0"},
+       1,
+       "",
+       " !     Invalid max-parallel value specified, must be an integer from 1 to 1000\n"},
+      {{"ps:set", "myapp", "max-parallel", "2x"},
+       1,
+       "",
+       " !     Invalid max-parallel value specified, must be an integer from 1 to 1000\n"},
+      {{"ps:set", "myapp", "max-parallel", "3"}, 0, "=====> Setting max-parallel to 3\n", ""},
       {{"ps:set", "myapp", "start-cmd", "bin/run"},
        1,
        "",
@@ -389,6 +398,7 @@ TEST_F(CliTest, PsSetFollowsDokkusOrderOfChecks) {
   EXPECT_EQ(*h_.daemon().GetProperty("ps", kGlobal, "stop-timeout-seconds"), "45");
   EXPECT_EQ(*h_.daemon().GetProperty("ps", "myapp", "restart-policy"), "");
   EXPECT_EQ(*h_.daemon().GetProperty("ps", "myapp", "restore"), "false");
+  EXPECT_EQ(*h_.daemon().GetProperty("ps", "myapp", "max-parallel"), "3");
 }
 
 TEST_F(CliTest, PsShowsContainerTable) {

@@ -859,5 +859,201 @@ TEST_F(ReconcilerTest, AnotherBackendTakesPartInEveryPassWithoutTheCoreNamingIt)
   EXPECT_TRUE(docker_.Containers().empty());
 }
 
+// ---- app.json: formation max_parallel, startup checks per type, deployment tasks ----
+
+namespace {
+
+// The most containers of `proctype` that ever ran at once, replayed from the fake's events.
+size_t PeakRunning(const FakeDocker& docker, const std::string& proctype) {
+  std::set<std::string> running;
+  size_t peak = 0;
+  for (const DockerEvent& e : docker.events()) {
+    auto type = e.attributes.find("com.dokku.process-type");
+    if (type == e.attributes.end() || type->second != proctype) continue;
+    if (e.action == "start") running.insert(e.id);
+    if (e.action == "die" || e.action == "destroy") running.erase(e.id);
+    peak = std::max(peak, running.size());
+  }
+  return peak;
+}
+
+constexpr char kBatchedAppJson[] = R"({
+  "formation": {"web": {"max_parallel": 2}},
+  "healthchecks": {"web": [{"type": "startup", "name": "home", "path": "/", "content": "ok",
+                            "attempts": 1, "wait": 1}]}
+})";
+
+}  // namespace
+
+TEST_F(ReconcilerTest, MaxParallelRollsInBatchesNeverAboveQuantityPlusN) {
+  AddImage("v1", {{"/app/app.json", kBatchedAppJson}});
+  prober_.fallback = FakeHttpProber::Ok("ok");
+  Deploy("v1");
+  ASSERT_OK(store_->SetScale("app", {{"web", 6}}, false));
+  Pass();
+  ASSERT_EQ(Running("app.web.").size(), 6u);
+  std::set<std::string> before;
+  for (const ContainerInfo& c : Running("app.web.")) before.insert(c.id);
+  const size_t events_before = docker_.events().size();
+  ASSERT_OK(store_->Restart("app", ""));
+  Pass();
+  EXPECT_EQ(GetApp().last_error, "");
+  std::vector<ContainerInfo> after = Running("app.web.");
+  EXPECT_EQ(after.size(), 8u);  // the last batch's two old ones retire later, renamed
+  int live_new = 0;
+  for (const ContainerInfo& c : after) {
+    if (c.name.size() == std::string("app.web.1").size() && !before.count(c.id)) ++live_new;
+  }
+  EXPECT_EQ(live_new, 6);
+  EXPECT_GT(docker_.events().size(), events_before);
+  EXPECT_LE(PeakRunning(docker_, "web"), 8u);
+  EXPECT_GE(PeakRunning(docker_, "web"), 7u);  // it did start new ones beside the old
+}
+
+TEST_F(ReconcilerTest, AFailingBatchStopsTheRolloutWithTheRestStillOld) {
+  AddImage("v1", {{"/app/app.json", kBatchedAppJson}});
+  prober_.fallback = FakeHttpProber::Ok("ok");
+  Deploy("v1");
+  ASSERT_OK(store_->SetScale("app", {{"web", 6}}, false));
+  Pass();
+  std::set<std::string> before;
+  for (const ContainerInfo& c : Running("app.web.")) before.insert(c.id);
+  // The first batch (web.1, web.2) passes; every later check fails.
+  prober_.Push(FakeHttpProber::Ok("ok"));
+  prober_.Push(FakeHttpProber::Ok("ok"));
+  prober_.fallback = FakeHttpProber::Ok("down");
+  ASSERT_OK(store_->Restart("app", ""));
+  Pass();
+  EXPECT_EQ(GetApp().last_error, "Could not start due to 2 failed checks");  // web.3, web.4
+  int old_live = 0;
+  for (int n = 1; n <= 6; ++n) {
+    auto c = docker_.Find(fmt::format("app.web.{}", n));
+    ASSERT_TRUE(c.has_value()) << n;
+    EXPECT_EQ(c->state, "running") << n;
+    if (before.count(c->id)) ++old_live;
+  }
+  EXPECT_EQ(old_live, 4);  // web.3 .. web.6 were never replaced
+  EXPECT_THAT(EventTexts(), Contains(HasSubstr("Healthcheck failed name='home'")));
+}
+
+TEST_F(ReconcilerTest, PsSetMaxParallelBatchesTypesAppJsonDoesNotName) {
+  AddImage("v1", {{"/app/Procfile", "web: a\nworker: b\n"}});
+  Deploy("v1");
+  ASSERT_OK(store_->SetScale("app", {{"web", 1}, {"worker", 4}}, false));
+  Pass();
+  ASSERT_OK(store_->SetProperty("ps", "app", "max-parallel", "1"));
+  ASSERT_OK(store_->Restart("app", "worker"));
+  Pass();
+  EXPECT_EQ(Running("app.worker.").size(), 4u + 1u);  // the last batch's old one retires later
+  EXPECT_LE(PeakRunning(docker_, "worker"), 5u);
+}
+
+TEST_F(ReconcilerTest, AppJsonStartupChecksGateEachTypeWithItsOwnKind) {
+  AddImage("v1", {{"/app/Procfile", "web: a\nworker: b\n"}, {"/app/app.json", R"({"healthchecks": {
+     "web": [{"type": "startup", "name": "hdr", "path": "/up", "port": 9000,
+              "httpHeaders": [{"name": "X-Check", "value": "1"}], "attempts": 2, "wait": 3}],
+     "worker": [{"type": "startup", "name": "port", "listening": true, "port": 7000,
+                 "attempts": 2, "wait": 1},
+                {"type": "startup", "name": "probe", "command": ["/bin/check", "-q"]}]}})"}});
+  prober_.fallback = FakeHttpProber::Ok("");
+  Deploy("v1");
+  ASSERT_OK(store_->SetScale("app", {{"worker", 1}}, false));
+  Pass();
+  EXPECT_EQ(GetApp().last_error, "");
+  ASSERT_FALSE(prober_.requests().empty());
+  const HttpCheckRequest web = prober_.requests().back();
+  EXPECT_EQ(web.path, "/up");
+  EXPECT_EQ(web.port, 9000);
+  ASSERT_EQ(web.headers.size(), 1u);
+  EXPECT_EQ(web.headers[0].first, "X-Check");
+  EXPECT_THAT(prober_.connects(), Contains(HasSubstr(":7000")));
+  EXPECT_EQ(docker_.CallCount("exec"), 1);
+  // A command that starts failing fails the worker's next rollout; the old one keeps running.
+  std::string old_worker = docker_.Find("app.worker.1")->id;
+  docker_.SetExecResult("app.worker.1.", "/bin/check", ExecResult{1, "no"});
+  ASSERT_OK(store_->Restart("app", "worker"));
+  Pass();
+  EXPECT_EQ(GetApp().last_error, "Could not start due to 1 failed checks");
+  EXPECT_EQ(docker_.Find("app.worker.1")->id, old_worker);
+  EXPECT_THAT(EventTexts(), Contains(HasSubstr("command exited with code 1")));
+}
+
+TEST_F(ReconcilerTest, ABadAppJsonFailsTheReleaseNamingTheField) {
+  AddImage("v1");
+  Deploy("v1");
+  std::string old_id = docker_.Find("app.web.1")->id;
+  AddImage("v2", {{"/app/app.json", R"({"healthchecks": {"web": [{"type": "startup",
+                                       "attempts": 0}]}})"}});
+  Deploy("v2");
+  EXPECT_EQ(GetApp().last_error,
+            "app.json: healthchecks.web[0].attempts: must be an integer from 1 to 100");
+  EXPECT_EQ(docker_.Find("app.web.1")->id, old_id);
+}
+
+TEST_F(ReconcilerTest, PredeployRunsOnceBeforeAnyContainerAndPostdeployAfterCutover) {
+  ASSERT_OK(store_->ChangeConfig("app", {{"DATABASE_URL", "postgres://db"}}, false, false));
+  AddImage("v1", {{"/app/app.json", R"({"scripts": {"dokku": {
+      "predeploy": "./migrate", "postdeploy": "./notify"}}})"}});
+  docker_.SetTaskExit("predeploy-task", 0, "migrated 3\n");
+  Deploy("v1");
+  EXPECT_EQ(GetApp().last_error, "");
+  std::vector<std::string> creates;
+  for (const std::string& call : docker_.calls()) {
+    if (call.rfind("create ", 0) == 0) creates.push_back(call);
+  }
+  ASSERT_EQ(creates.size(), 4u);  // probe, predeploy, web, postdeploy
+  EXPECT_THAT(creates[1], HasSubstr("app.predeploy-task-"));
+  EXPECT_THAT(creates[2], HasSubstr("app.web.1"));
+  EXPECT_THAT(creates[3], HasSubstr("app.postdeploy-task-"));
+  Release live = *store_->GetRelease(*GetApp().current_release);
+  EXPECT_EQ(live.tasks, "predeploy ok, postdeploy ok");
+  EXPECT_THAT(EventTexts(), Contains("Executing predeploy task from app.json: ./migrate"));
+  EXPECT_THAT(EventTexts(), Contains("migrated 3"));
+  // Task containers are gone, and had the app's env.
+  for (const ContainerInfo& c : docker_.Containers())
+    EXPECT_EQ(c.name.find("-task-"), std::string::npos) << c.name;
+  // A later pass (scale, restart) runs neither again.
+  ASSERT_OK(store_->Restart("app", ""));
+  Pass();
+  int tasks = 0;
+  for (const std::string& call : docker_.calls())
+    tasks += call.find("-task-") != std::string::npos && call.rfind("create ", 0) == 0;
+  EXPECT_EQ(tasks, 2);
+}
+
+TEST_F(ReconcilerTest, AFailingPredeployLeavesTheOldReleaseServing) {
+  AddImage("v1");
+  Deploy("v1");
+  std::string old_id = docker_.Find("app.web.1")->id;
+  AddImage("v2", {{"/app/app.json", R"({"scripts": {"dokku": {"predeploy": "exit 3"}}})"}});
+  docker_.SetTaskExit("predeploy-task", 3, "boom\n");
+  Deploy("v2");
+  App app = GetApp();
+  EXPECT_EQ(app.last_error, "Execution of predeploy task failed: exit 3");
+  EXPECT_EQ(docker_.Find("app.web.1")->id, old_id);
+  EXPECT_EQ(Running("app.web.").size(), 1u);
+  EXPECT_EQ(app.desired_release, app.current_release);
+  auto releases = store_->ListReleases("app");
+  ASSERT_OK(releases);
+  EXPECT_EQ(releases->back().status, "failed");
+  EXPECT_EQ(releases->back().tasks, "predeploy failed");
+  EXPECT_THAT(EventTexts(), Contains("boom"));
+  for (const ContainerInfo& c : docker_.Containers())
+    EXPECT_EQ(c.name.find("-task-"), std::string::npos) << c.name;
+}
+
+TEST_F(ReconcilerTest, AFailingPostdeployIsReportedNotRolledBack) {
+  AddImage("v1", {{"/app/app.json", R"({"scripts": {"dokku": {"postdeploy": "./notify"}}})"}});
+  docker_.SetTaskExit("postdeploy-task", 1, "");
+  Deploy("v1");
+  App app = GetApp();
+  EXPECT_EQ(app.last_error, "Execution of postdeploy task failed: ./notify");
+  ASSERT_TRUE(app.current_release.has_value());
+  Release live = *store_->GetRelease(*app.current_release);
+  EXPECT_EQ(live.status, "live");
+  EXPECT_EQ(live.tasks, "postdeploy failed");
+  EXPECT_EQ(Running("app.web.").size(), 1u);
+}
+
 }  // namespace
 }  // namespace dokku

@@ -28,6 +28,10 @@ std::string Short(const std::string& id, size_t n = 12) { return id.substr(0, n)
 // New containers started and checked at once within one process type.
 constexpr int kMaxParallelChecks = 64;
 
+// Between batches, how long old web containers keep serving when the proxy cannot tell that
+// their requests are done (the same cap as the drain's own wait).
+constexpr int64_t kBatchGraceMs = 2000;
+
 // One new container per created or replaced index, by index.
 std::vector<NewContainer> NewSlots(const TypeChange& change) {
   std::vector<NewContainer> slots;
@@ -41,14 +45,33 @@ std::vector<NewContainer> NewSlots(const TypeChange& change) {
 }  // namespace
 
 Status LocalScheduler::ApplyChange(AppPass& pass, const TypeChange& change) {
-  const RolloutPolicy& policy = change.policy;
-  if (policy.batch_size != kAllAtOnce) return Status::Internal("rollout batches are not applied");
   DOKKU_RETURN_IF_ERROR(ScaleDown(pass, change));
   std::vector<NewContainer> slots = NewSlots(change);
   if (slots.empty()) return Status::Ok();
   pass.emit(kInfo1, fmt::format("Deploying {} (count={})", change.proctype, change.quantity));
-  if (policy.strategy == RolloutStrategy::kStopFirst && !change.replace.empty()) {
-    DOKKU_RETURN_IF_ERROR(StopFirst(pass, change));
+  std::vector<int> indices;
+  for (const NewContainer& slot : slots) indices.push_back(slot.index);
+  const std::vector<std::vector<int>> batches = RolloutBatches(indices, change.policy.batch_size);
+  size_t next = 0;
+  for (size_t b = 0; b < batches.size(); ++b) {
+    std::vector<NewContainer> batch(slots.begin() + next, slots.begin() + next + batches[b].size());
+    next += batches[b].size();
+    // A failing batch stops the rollout: the indices not reached keep their old containers.
+    DOKKU_RETURN_IF_ERROR(ApplyBatch(pass, change, batch, /*last=*/b + 1 == batches.size()));
+  }
+  return Status::Ok();
+}
+
+// One batch of a rollout: at most batch_size new containers exist beside the quantity. Before
+// the next batch starts, the old containers this one replaced go (web: once drained), so the
+// type never runs more than quantity + batch_size containers; the last batch's retire as usual.
+Status LocalScheduler::ApplyBatch(AppPass& pass, const TypeChange& change,
+                                  std::vector<NewContainer>& slots, bool last) {
+  const RolloutPolicy& policy = change.policy;
+  const bool replacing = std::any_of(slots.begin(), slots.end(),
+                                     [](const NewContainer& s) { return !s.old_id.empty(); });
+  if (policy.strategy == RolloutStrategy::kStopFirst && replacing) {
+    DOKKU_RETURN_IF_ERROR(StopFirst(pass, change, slots));
   }
   StartAndCheck(pass, change, slots);
   DOKKU_RETURN_IF_ERROR(HandleFailedStarts(pass, change.proctype, slots));
@@ -62,15 +85,27 @@ Status LocalScheduler::ApplyChange(AppPass& pass, const TypeChange& change) {
     DOKKU_RETURN_IF_ERROR(RenameToLive(pass, change, slots, now));
   }
   pass.docker_changed = true;  // names changed: later proxy updates must list again
+  std::vector<std::string> leaving;
+  for (const NewContainer& slot : slots) {
+    if (!slot.old_id.empty() && retire) leaving.push_back(slot.old_id);
+  }
+  bool drained = true;
   if (change.proctype == "web") {
     pass.web_rolled = true;
     DOKKU_RETURN_IF_ERROR(UpdateProxy(pass, {}));
-    std::vector<std::string> leaving;
-    for (const NewContainer& slot : slots) {
-      if (!slot.old_id.empty() && retire) leaving.push_back(slot.old_id);
-    }
-    DrainAndTerminate(pass, leaving);
+    drained = DrainAndTerminate(pass, leaving);
   }
+  if (last || leaving.empty()) return Status::Ok();
+  // A proxy that cannot count requests (nginx reloads asynchronously) gets a fixed grace for
+  // the requests its old workers still finish before the old containers stop.
+  if (!drained &&
+      !sleeper_->SleepFor(std::min<int64_t>(pass.wait_to_retire * 1000LL, kBatchGraceMs))) {
+    return Status::Unavailable("rollout interrupted by shutdown");
+  }
+  std::vector<Status> stopped(leaving.size());
+  ParallelFor(static_cast<int>(leaving.size()), options_.docker_parallel,
+              [&](int i) { stopped[i] = StopAndRemove(docker_, leaving[i], pass.StopTimeout()); });
+  for (const Status& st : stopped) DOKKU_RETURN_IF_ERROR(st);
   return Status::Ok();
 }
 
@@ -108,15 +143,18 @@ Status LocalScheduler::ScaleDown(AppPass& pass, const TypeChange& change) {
 }
 
 // Stop-first: the old containers go before the new ones start (downtime, as asked for).
-Status LocalScheduler::StopFirst(AppPass& pass, const TypeChange& change) {
+Status LocalScheduler::StopFirst(AppPass& pass, const TypeChange& change,
+                                 const std::vector<NewContainer>& slots) {
   const std::string& proctype = change.proctype;
   pass.emit(kVerbose, fmt::format("Zero downtime is disabled, stopping currently running "
                                   "containers  ({})",
                                   proctype));
   std::set<std::string> olds;
-  for (const auto& [index, id] : change.replace) olds.insert(id);
+  for (const NewContainer& slot : slots) {
+    if (!slot.old_id.empty()) olds.insert(slot.old_id);
+  }
   if (change.policy.proxy_first) DOKKU_RETURN_IF_ERROR(UpdateProxy(pass, olds));
-  for (const auto& [index, id] : change.replace) {
+  for (const std::string& id : olds) {
     pass.emit(kVerbose, fmt::format("Stopping {} ({})", Short(id), proctype));
     DOKKU_RETURN_IF_ERROR(StopAndRemove(docker_, id, pass.StopTimeout()));
   }
@@ -159,6 +197,14 @@ void LocalScheduler::StartAndCheckOne(AppPass& pass, const TypeChange& change, N
   }
   pass.emit(kVerbose, fmt::format("Attempting pre-flight checks ({}.{})", proctype, slot.index));
   CheckTarget target{proctype, slot.index, info->ip, WebPortLabel(info->labels, pass.web_port)};
+  // app.json's startup checks of the type replace CHECKS and the default check, as in Dokku.
+  std::vector<HealthCheck> startup;
+  if (pass.app_json) startup = ChecksOf(*pass.app_json, proctype, HealthCheckType::kStartup);
+  if (!startup.empty() && policy.checks != ChecksMode::kSkipped) {
+    slot.outcome =
+        RunAppJsonChecks(startup, slot.id, target, docker_, prober_, sleeper_, pass.emit);
+    return;
+  }
   slot.outcome = RunContainerChecks(policy.checks_file ? pass.checks : std::nullopt,
                                     policy.checks == ChecksMode::kSkipped, pass.default_wait,
                                     slot.id, target, docker_, prober_, sleeper_, pass.emit);

@@ -24,8 +24,9 @@ constexpr int64_t kDrainPollMs = 20;
 
 }  // namespace
 
-void LocalScheduler::DrainAndTerminate(AppPass& pass, const std::vector<std::string>& ids) {
-  if (proxy_ == nullptr || !options_.proxy_enabled || ids.empty()) return;
+bool LocalScheduler::DrainAndTerminate(AppPass& pass, const std::vector<std::string>& ids) {
+  if (ids.empty()) return true;
+  if (proxy_ == nullptr || !options_.proxy_enabled) return false;
   struct Draining {
     std::string id;
     Upstream peer;
@@ -37,20 +38,20 @@ void LocalScheduler::DrainAndTerminate(AppPass& pass, const std::vector<std::str
     if (!info.ok() || info->ip.empty()) continue;
     draining.push_back({id, {info->ip, WebPortLabel(info->labels, pass.web_port)}});
   }
-  if (draining.empty()) return;
+  if (draining.empty()) return true;
   StatusOr<int64_t> probe = proxy_->ActiveRequests(draining.front().peer);
-  if (!probe.ok() && !probe.status().IsUnavailable()) return;  // the proxy cannot tell
+  if (!probe.ok() && !probe.status().IsUnavailable()) return false;  // the proxy cannot tell
   const int64_t deadline =
       clock_->NowMs() + std::min<int64_t>(pass.wait_to_retire * 1000LL, kMaxDrainWaitMs);
   // A balancer that read the old peers an instant before the switch counts its request right
   // after: one poll interval of grace before the first look that counts.
-  if (!sleeper_->SleepFor(kDrainPollMs)) return;
+  if (!sleeper_->SleepFor(kDrainPollMs)) return false;
   while (true) {
     bool all = true;
     for (Draining& d : draining) {
       if (d.done) continue;
       StatusOr<int64_t> active = proxy_->ActiveRequests(d.peer);
-      if (!active.ok() && !active.status().IsUnavailable()) return;  // the proxy cannot tell
+      if (!active.ok() && !active.status().IsUnavailable()) return false;  // cannot tell
       if (!active.ok() || *active > 0) {
         all = false;
         continue;
@@ -70,8 +71,8 @@ void LocalScheduler::DrainAndTerminate(AppPass& pass, const std::vector<std::str
       d.done = true;
       pass.docker_changed = true;
     }
-    if (all || clock_->NowMs() >= deadline) return;
-    if (!sleeper_->SleepFor(kDrainPollMs)) return;
+    if (all) return true;
+    if (clock_->NowMs() >= deadline || !sleeper_->SleepFor(kDrainPollMs)) return false;
   }
 }
 

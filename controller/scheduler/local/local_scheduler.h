@@ -55,8 +55,11 @@ class LocalScheduler : public Scheduler {
   Status ReportDeployed(AppPass& pass);
   // One process type's change, in the steps its RolloutPolicy says (local_change.cc).
   Status ApplyChange(AppPass& pass, const TypeChange& change);
+  // One batch of the change's new containers (policy.batch_size of them); `last`: the final one.
+  Status ApplyBatch(AppPass& pass, const TypeChange& change, std::vector<NewContainer>& slots,
+                    bool last);
   Status ScaleDown(AppPass& pass, const TypeChange& change);
-  Status StopFirst(AppPass& pass, const TypeChange& change);
+  Status StopFirst(AppPass& pass, const TypeChange& change, const std::vector<NewContainer>& slots);
   void StartAndCheck(AppPass& pass, const TypeChange& change, std::vector<NewContainer>& slots);
   void StartAndCheckOne(AppPass& pass, const TypeChange& change, NewContainer& slot);
   // Removes the new containers and fails the rollout if any did not start or failed its checks.
@@ -79,8 +82,9 @@ class LocalScheduler : public Scheduler {
   Status UpdateProxy(AppPass& pass, const std::set<std::string>& exclude_ids,
                      const std::set<std::string>& include_ids = {});
   // Old web containers the proxy no longer sends to: SIGTERM once no request is in flight
-  // (local_drain.cc). Best effort; retirement still stops and removes them.
-  void DrainAndTerminate(AppPass& pass, const std::vector<std::string>& ids);
+  // (local_drain.cc). Best effort; retirement still stops and removes them. True when every
+  // one was seen drained (false: the proxy cannot tell, or the wait ran out).
+  bool DrainAndTerminate(AppPass& pass, const std::vector<std::string>& ids);
 
   StatusOr<std::vector<ActualContainer>> ListActual(AppPass& pass);
   StatusOr<ContainerInfo> InspectCached(const std::string& id, const std::string& state);

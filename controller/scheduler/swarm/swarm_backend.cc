@@ -50,6 +50,8 @@ SwarmDesired SwarmBackend::DesiredOf(AppPass& pass) const {
     }
     sp.checks_disabled = p.checks == ChecksMode::kDisabled;
     sp.checks_skipped = p.checks == ChecksMode::kSkipped;
+    // Swarm's update parallelism is the batch size; 0 there would mean every task at once.
+    sp.parallelism = p.max_parallel > 0 ? p.max_parallel : std::max(p.quantity, 1);
     const HostSettings host = HostSettingsOf(pass, p.proctype);
     sp.mounts = host.mounts;
     sp.memory = host.resources.memory;
