@@ -22,6 +22,7 @@ nlohmann::json ReleaseJson(const Release& r, const App& app) {
           {"status", r.status},
           {"error", r.error},
           {"trigger", r.trigger},
+          {"tasks", r.tasks},
           {"rollback_of", optional(r.rollback_of)},
           {"created_at", r.created_at},
           {"updated_at", r.updated_at},
@@ -55,13 +56,14 @@ int ReleasesList(Context& ctx, const Args& args) {
   }
   ctx.Info2Quiet(fmt::format("{} releases", app));
   std::vector<std::vector<std::string>> rows = {
-      {"RELEASE", "TAG", "IMAGE ID", "STATUS", "CREATED", "TRIGGER", "ERROR"}};
+      {"RELEASE", "TAG", "IMAGE ID", "STATUS", "CREATED", "TRIGGER", "TASKS", "ERROR"}};
   const int64_t now = ctx.clock().NowSeconds();
   for (const Release& r : newest_first) {
     std::string status = a->current_release == r.id ? r.status + " (current)" : r.status;
     rows.push_back({std::to_string(r.number), r.tag,
                     r.image_id.empty() ? "-" : ShortId(r.image_id, 12), status,
-                    HumanAgo(r.created_at, now), OneLine(r.trigger), OneLine(r.error)});
+                    HumanAgo(r.created_at, now), OneLine(r.trigger),
+                    r.tasks.empty() ? "-" : OneLine(r.tasks), OneLine(r.error)});
   }
   PrintTable(ctx.out(), rows);
   return kExitOk;

@@ -18,9 +18,41 @@ std::string PathFailure(const HttpResult& r, const HealthCheck& check) {
   return "";
 }
 
-// One attempt: "" when it passed, else why not.
-std::string Attempt(const HealthCheck& check, const std::string& container_id,
-                    const CheckTarget& target, DockerApi* docker, HttpProber* prober) {
+// Returns false if a sleep was interrupted; *passed says how the check ended.
+bool RunOne(const HealthCheck& check, const std::string& container_id, const CheckTarget& target,
+            DockerApi* docker, HttpProber* prober, Sleeper* sleeper, const Emit& emit,
+            bool* passed) {
+  const std::string dyno = Dyno(target);
+  *passed = false;
+  emit(kVerbose,
+       fmt::format("Running healthcheck name='{}' type='{}' attempts={} wait={} ({})", check.name,
+                   HealthCheckKindName(check.kind), check.attempts, check.wait, dyno));
+  if (!sleeper->SleepFor(int64_t{check.initial_delay} * 1000)) return false;
+  // An uptime check is one look after that long; the others are retried.
+  const bool uptime = check.kind == HealthCheckKind::kUptime;
+  if (uptime && !sleeper->SleepFor(int64_t{check.uptime} * 1000)) return false;
+  const int attempts = uptime ? 1 : check.attempts;
+  for (int attempt = 1; attempt <= attempts; ++attempt) {
+    if (attempt > 1 && !sleeper->SleepFor(int64_t{check.wait} * 1000)) return false;
+    const std::string failure = AttemptHealthCheck(check, container_id, target, docker, prober);
+    if (failure.empty()) {
+      emit(kVerbose, fmt::format("Healthcheck succeeded name='{}' ({})", check.name, dyno));
+      *passed = true;
+      return true;
+    }
+    emit(kWarn, fmt::format("Healthcheck attempt {}/{} failed name='{}' ({}): {}", attempt,
+                            attempts, check.name, dyno, failure));
+  }
+  emit(kWarn, fmt::format("Healthcheck failed name='{}'{} ({})", check.name,
+                          check.warn ? " (warn only, not counted)" : "", dyno));
+  *passed = check.warn;
+  return true;
+}
+
+}  // namespace
+
+std::string AttemptHealthCheck(const HealthCheck& check, const std::string& container_id,
+                               const CheckTarget& target, DockerApi* docker, HttpProber* prober) {
   const int port = check.port > 0 ? check.port : target.port;
   switch (check.kind) {
     case HealthCheckKind::kPath: {
@@ -46,39 +78,6 @@ std::string Attempt(const HealthCheck& check, const std::string& container_id,
   }
   return "unknown check";
 }
-
-// Returns false if a sleep was interrupted; *passed says how the check ended.
-bool RunOne(const HealthCheck& check, const std::string& container_id, const CheckTarget& target,
-            DockerApi* docker, HttpProber* prober, Sleeper* sleeper, const Emit& emit,
-            bool* passed) {
-  const std::string dyno = Dyno(target);
-  *passed = false;
-  emit(kVerbose,
-       fmt::format("Running healthcheck name='{}' type='{}' attempts={} wait={} ({})", check.name,
-                   HealthCheckKindName(check.kind), check.attempts, check.wait, dyno));
-  if (!sleeper->SleepFor(int64_t{check.initial_delay} * 1000)) return false;
-  // An uptime check is one look after that long; the others are retried.
-  const bool uptime = check.kind == HealthCheckKind::kUptime;
-  if (uptime && !sleeper->SleepFor(int64_t{check.uptime} * 1000)) return false;
-  const int attempts = uptime ? 1 : check.attempts;
-  for (int attempt = 1; attempt <= attempts; ++attempt) {
-    if (attempt > 1 && !sleeper->SleepFor(int64_t{check.wait} * 1000)) return false;
-    const std::string failure = Attempt(check, container_id, target, docker, prober);
-    if (failure.empty()) {
-      emit(kVerbose, fmt::format("Healthcheck succeeded name='{}' ({})", check.name, dyno));
-      *passed = true;
-      return true;
-    }
-    emit(kWarn, fmt::format("Healthcheck attempt {}/{} failed name='{}' ({}): {}", attempt,
-                            attempts, check.name, dyno, failure));
-  }
-  emit(kWarn, fmt::format("Healthcheck failed name='{}'{} ({})", check.name,
-                          check.warn ? " (warn only, not counted)" : "", dyno));
-  *passed = check.warn;
-  return true;
-}
-
-}  // namespace
 
 CheckOutcome RunAppJsonChecks(const std::vector<HealthCheck>& checks,
                               const std::string& container_id, const CheckTarget& target,

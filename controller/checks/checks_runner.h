@@ -99,4 +99,9 @@ CheckOutcome RunAppJsonChecks(const std::vector<HealthCheck>& checks,
                               DockerApi* docker, HttpProber* prober, Sleeper* sleeper,
                               const Emit& emit);
 
+// One attempt of an app.json check against a running container (no waiting): "" when it
+// passed, else why not. Liveness and readiness probes use it.
+std::string AttemptHealthCheck(const HealthCheck& check, const std::string& container_id,
+                               const CheckTarget& target, DockerApi* docker, HttpProber* prober);
+
 }  // namespace dokku

@@ -63,7 +63,9 @@ void PlanLive(const DesiredApp& desired, const DesiredProc& proc, const ActualCo
     if (up) plan->stop.push_back(c.id);
     return;
   }
-  if (c.spec_hash != proc.spec_hash && !desired.blocked_hashes.count(proc.spec_hash)) {
+  const bool unhealthy = up && desired.replace_ids.count(c.id) > 0;
+  if ((c.spec_hash != proc.spec_hash || unhealthy) &&
+      !desired.blocked_hashes.count(proc.spec_hash)) {
     ChangeFor(*changes, proc.proctype, proc.quantity).replace.emplace_back(c.index, c.id);
     return;
   }

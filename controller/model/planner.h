@@ -32,6 +32,8 @@ struct DesiredApp {
   std::vector<DesiredProc> procs;
   // Specs whose rollout failed in the current generation: not retried until the user asks.
   std::set<std::string> blocked_hashes;
+  // Live containers to replace although their spec is current (failed liveness checks).
+  std::set<std::string> replace_ids;
 };
 
 struct ActualContainer {

@@ -34,7 +34,13 @@ StatusOr<bool> Reconciler::RunTask(Pass& pass, const Release& release, const std
                               command));
   StatusOr<std::map<std::string, std::string>> env = pass.store->GetMergedConfig(pass.app);
   if (!env.ok()) return env.status();
+  // The app's deploy-phase storage mounts (a migration may need its files); no resource
+  // limits or published ports, as Dokku drops those for tasks.
+  StatusOr<std::vector<StorageMount>> mounts = pass.store->ListStorageMounts(pass.app);
+  if (!mounts.ok()) return mounts.status();
+  pass.mounts = *mounts;
   ContainerSpec spec;
+  spec.mounts = HostSettingsOf(pass, "").mounts;
   spec.name = fmt::format("{}.{}-task-{}", pass.app, phase, NewSuffix());
   spec.image = release.image_id;
   spec.cmd = {"/bin/sh", "-c", "set -e; " + command};

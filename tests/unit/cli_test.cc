@@ -650,6 +650,8 @@ TEST_F(CliTest, TagsDeployReportsTheDaemonsFailureOnce) {
 
 TEST_F(CliTest, ReleasesTableAndJson) {
   Release first = h_.DeployApp("myapp", {});
+  first.tasks = "predeploy ok, postdeploy ok";
+  ASSERT_OK(h_.daemon().UpdateRelease(first));
   h_.clock().Advance(3 * 3600 * 1000);
   auto second = h_.daemon().CreateRelease("myapp", "v2", "tags:deploy");
   ASSERT_OK(second);
@@ -664,17 +666,19 @@ TEST_F(CliTest, ReleasesTableAndJson) {
       r.out,
       "=====> myapp releases\n"
       "RELEASE   TAG       IMAGE ID       STATUS           CREATED                  TRIGGER       "
-      "ERROR\n"
+      "TASKS                         ERROR\n"
       "2         v2        -              failed           Less than a second ago   tags:deploy   "
-      "App image (dokku/myapp:v2) not found\n"
+      "-                             App image (dokku/myapp:v2) not found\n"
       "1         v1        4a5b6c7d8e9f   live (current)   3 hours ago              test          "
-      "\n");
+      "predeploy ok, postdeploy ok   \n");
   auto j = nlohmann::json::parse(h_.Run({"releases", "myapp", "--format", "json"}).out);
   ASSERT_EQ(j.size(), 2u);
   EXPECT_EQ(j[0]["number"], 2);
   EXPECT_EQ(j[0]["status"], "failed");
   EXPECT_EQ(j[1]["current"], true);
   EXPECT_EQ(j[1]["image"], "dokku/myapp:v1");
+  EXPECT_EQ(j[1]["tasks"], "predeploy ok, postdeploy ok");
+  EXPECT_EQ(j[0]["tasks"], "");
 }
 
 TEST_F(CliTest, ReleasesRollback) {

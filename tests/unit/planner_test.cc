@@ -167,6 +167,26 @@ const PlanCase kCases[] = {
      Want({{"web", 3, "h1", ChecksMode::kEnabled}}),
      {Live("a", "web", 1, "h1"), Live("c", "web", 3, "h1")},
      Changes({{"web", 3, {2}, {}, {}}})},
+    {"FailedLivenessReplacesTheContainerAtItsIndex",
+     [] {
+       DesiredApp d = Want({{"web", 2, "h1", ChecksMode::kEnabled}});
+       d.replace_ids = {"b"};
+       return d;
+     }(),
+     {Live("a", "web", 1, "h1"), Live("b", "web", 2, "h1")},
+     Changes({{"web", 2, {}, {{2, "b"}}, {}}})},
+    {"AnExitedUnhealthyContainerIsHealedNotReplaced",
+     [] {
+       DesiredApp d = Want({{"web", 1, "h1", ChecksMode::kEnabled}});
+       d.replace_ids = {"a"};
+       return d;
+     }(),
+     {Live("a", "web", 1, "h1", "exited")},
+     [] {
+       Plan p;
+       p.start = {"a"};
+       return p;
+     }()},
     {"ZeroQuantityTypeCreatesNothing",
      Want({{"web", 1, "h1", ChecksMode::kEnabled}, {"worker", 0, "w1", ChecksMode::kEnabled}}),
      {Live("a", "web", 1, "h1")},

@@ -1055,5 +1055,68 @@ TEST_F(ReconcilerTest, AFailingPostdeployIsReportedNotRolledBack) {
   EXPECT_EQ(Running("app.web.").size(), 1u);
 }
 
+TEST_F(ReconcilerTest, FailingLivenessReplacesTheContainerStartFirstWithBackoff) {
+  AddImage("v1", {{"/app/app.json", R"({"healthchecks": {"web": [{"type": "liveness",
+      "name": "alive", "path": "/health", "attempts": 2, "wait": 1}]}})"}});
+  // The new container's default check sleeps on the fake clock: keep it short.
+  ASSERT_OK(store_->SetProperty("checks", kGlobal, "default-wait", "1"));
+  prober_.fallback = FakeHttpProber::Ok("");
+  Deploy("v1");
+  const std::string first = docker_.Find("app.web.1")->id;
+  clock_.Advance(1000);
+  ReconcileResult r = Pass();
+  EXPECT_GT(r.requeue_after_ms, 0);
+  EXPECT_LE(r.requeue_after_ms, 1000);  // the next probe
+  EXPECT_EQ(docker_.Find("app.web.1")->id, first);
+  prober_.fallback = FakeHttpProber::TransportError("curl: (7) Failed to connect");
+  clock_.Advance(1000);
+  Pass();
+  EXPECT_EQ(docker_.Find("app.web.1")->id, first);  // one failure of two
+  clock_.Advance(1000);
+  Pass();
+  const std::string second = docker_.Find("app.web.1")->id;
+  EXPECT_NE(second, first);
+  EXPECT_THAT(EventTexts(), Contains("Liveness checks failed 2 times; replacing web.1"));
+  EXPECT_THAT(EventTexts(), Contains(HasSubstr("Liveness check failed name='alive' (web.1)")));
+  auto old = docker_.Find(first);
+  ASSERT_TRUE(old.has_value());
+  EXPECT_NE(old->name, "app.web.1");  // retiring under another name
+  // Still failing: the new one fails twice too, but the index waits out its backoff (10 s).
+  clock_.Advance(1000);
+  Pass();
+  clock_.Advance(1000);
+  Pass();
+  EXPECT_EQ(docker_.Find("app.web.1")->id, second);
+  clock_.Advance(9000);
+  Pass();
+  EXPECT_NE(docker_.Find("app.web.1")->id, second);
+}
+
+TEST_F(ReconcilerTest, FailingReadinessLeavesTheProxyUntilItPassesAgain) {
+  AddImage("v1", {{"/app/app.json", R"({"healthchecks": {"web": [{"type": "readiness",
+      "name": "ready", "path": "/ready", "attempts": 1, "wait": 2}]}})"}});
+  prober_.fallback = FakeHttpProber::Ok("");
+  Deploy("v1");
+  ASSERT_OK(store_->SetScale("app", {{"web", 2}}, false));
+  Pass();
+  clock_.Advance(2000);
+  Pass();
+  EXPECT_EQ(proxy_.current["app"], 2u);
+  const std::string id1 = docker_.Find("app.web.1")->id, id2 = docker_.Find("app.web.2")->id;
+  prober_.fallback = FakeHttpProber::Ok("", 503);
+  clock_.Advance(2000);
+  Pass();
+  EXPECT_EQ(proxy_.current.count("app"), 0u);  // nothing ready: out of the proxy
+  EXPECT_THAT(EventTexts(), Contains("web.1 is not ready; out of the proxy"));
+  prober_.fallback = FakeHttpProber::Ok("");
+  clock_.Advance(2000);
+  Pass();
+  EXPECT_EQ(proxy_.current["app"], 2u);
+  EXPECT_THAT(EventTexts(), Contains("web.1 is ready again; back in the proxy"));
+  // Readiness never replaces anything.
+  EXPECT_EQ(docker_.Find("app.web.1")->id, id1);
+  EXPECT_EQ(docker_.Find("app.web.2")->id, id2);
+}
+
 }  // namespace
 }  // namespace dokku

@@ -141,3 +141,36 @@ TEST(RolloutPlan, ProxiedComesFromTheDesiredApp) {
 
 }  // namespace
 }  // namespace dokku
+
+namespace dokku {
+namespace {
+
+TEST(RolloutBatches, SplitsIndicesInOrderByMaxParallel) {
+  struct Case {
+    std::vector<int> indices;
+    int batch_size;
+    std::vector<std::vector<int>> expected;
+  };
+  const Case cases[] = {
+      {{1, 2, 3, 4, 5, 6}, 2, {{1, 2}, {3, 4}, {5, 6}}},
+      {{1, 2, 3, 4, 5}, 2, {{1, 2}, {3, 4}, {5}}},
+      {{1, 2, 3}, 1, {{1}, {2}, {3}}},
+      {{1, 2, 3}, 10, {{1, 2, 3}}},
+      {{1, 2, 3}, kAllAtOnce, {{1, 2, 3}}},
+      {{}, 2, {}},
+      {{4, 7}, 1, {{4}, {7}}},
+  };
+  for (const Case& c : cases) {
+    EXPECT_EQ(RolloutBatches(c.indices, c.batch_size), c.expected) << c.batch_size;
+  }
+}
+
+TEST(RolloutBatches, MaxParallelBecomesTheBatchSize) {
+  EXPECT_EQ(PlanRollout("web", ChecksMode::kEnabled, true, 3).batch_size, 3);
+  EXPECT_EQ(PlanRollout("worker", ChecksMode::kDisabled, true, 1).batch_size, 1);
+  EXPECT_EQ(PlanRollout("web", ChecksMode::kEnabled, true, 0).batch_size, kAllAtOnce);
+  EXPECT_EQ(PlanRollout("web", ChecksMode::kEnabled, true, -2).batch_size, kAllAtOnce);
+}
+
+}  // namespace
+}  // namespace dokku

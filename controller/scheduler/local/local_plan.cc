@@ -141,6 +141,7 @@ Status LocalScheduler::UpdateProxy(AppPass& pass, const std::set<std::string>& e
     int index = 0;
     if (dyno == s.labels.end() || !ParseDyno(dyno->second, &proctype, &index)) continue;
     if (proctype != "web" || s.state != "running" || exclude_ids.count(s.id)) continue;
+    if (!include_ids.count(s.id) && Unserving(pass.app, s.id)) continue;
     if (RoleFromName(s.name, pass.app, proctype, index) != ContainerRole::kLive &&
         !include_ids.count(s.id)) {
       continue;

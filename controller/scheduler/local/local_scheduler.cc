@@ -97,6 +97,7 @@ Status LocalScheduler::Run(AppPass& pass, DesiredApp desired, bool rollouts, int
   }
   StatusOr<std::vector<ActualContainer>> actual = ListActual(pass);
   if (!actual.ok()) return actual.status();
+  if (rollouts) ProbeLive(pass, *actual, &desired, requeue_ms);
   Plan plan = MakePlan(desired, *actual);
   if (!rollouts) plan.changes.clear();  // keep serving until the other side does
   return ApplyPlan(pass, plan, requeue_ms);

@@ -86,6 +86,23 @@ class LocalScheduler : public Scheduler {
   // one was seen drained (false: the proxy cannot tell, or the wait ran out).
   bool DrainAndTerminate(AppPass& pass, const std::vector<std::string>& ids);
 
+  // app.json liveness and readiness probes of the live containers that are due (local_probes.cc):
+  // adds containers to replace to desired->replace_ids, keeps the unserving set for UpdateProxy
+  // and lowers *requeue_ms to when the next probe or replacement is due.
+  void ProbeLive(AppPass& pass, const std::vector<ActualContainer>& actual, DesiredApp* desired,
+                 int64_t* requeue_ms);
+  struct ContainerProbes {
+    int64_t next_at = 0;  // 0: never probed
+    int live_failures = 0, live_attempts = 0;
+    int ready_failures = 0;
+    bool ready = true;
+  };
+  void ProbeOne(AppPass& pass, const ActualContainer& c, const std::vector<HealthCheck>& live,
+                const std::vector<HealthCheck>& ready, ContainerProbes* state, int64_t now);
+  static int MinAttempts(const std::vector<HealthCheck>& checks);
+  // A live container that failed readiness or liveness: the proxy leaves it out.
+  bool Unserving(const std::string& app, const std::string& id);
+
   StatusOr<std::vector<ActualContainer>> ListActual(AppPass& pass);
   StatusOr<ContainerInfo> InspectCached(const std::string& id, const std::string& state);
   ContainerSpec MakeSpec(const AppPass& pass, const std::string& proctype, int index,
@@ -112,6 +129,14 @@ class LocalScheduler : public Scheduler {
   };
   std::map<std::string, HealState> heal_backoff_;
   uint64_t suffix_counter_ = 0;
+
+  std::mutex probe_mu_;  // guards probes_
+  struct AppProbes {
+    std::map<std::string, ContainerProbes> containers;       // by container id
+    std::map<std::string, std::pair<int64_t, int>> backoff;  // "web.1" -> (until, count)
+    std::set<std::string> unserving;                         // ids the proxy leaves out
+  };
+  std::map<std::string, AppProbes> probes_;  // by app
 };
 
 }  // namespace dokku
