@@ -1118,5 +1118,22 @@ TEST_F(ReconcilerTest, FailingReadinessLeavesTheProxyUntilItPassesAgain) {
   EXPECT_EQ(docker_.Find("app.web.2")->id, id2);
 }
 
+TEST_F(ReconcilerTest, AStaleRetirementNeverStopsAContainerThatStillHoldsItsLiveName) {
+  AddImage("v1", {{"/app/Procfile", "web: a\nworker: b\n"}});
+  Deploy("v1");
+  ASSERT_OK(store_->SetScale("app", {{"worker", 1}}, false));
+  Pass();
+  // A rollout that registered worker.1 for retirement and crashed before renaming it.
+  const std::string id = docker_.Find("app.worker.1")->id;
+  ASSERT_OK(store_->AddRetirement(id, "app", clock_.NowMs()));
+  clock_.Advance(1000);
+  Pass();
+  auto worker = docker_.Find("app.worker.1");
+  ASSERT_TRUE(worker.has_value());
+  EXPECT_EQ(worker->id, id);
+  EXPECT_EQ(worker->state, "running");
+  EXPECT_TRUE(store_->ListRetirements()->empty());
+}
+
 }  // namespace
 }  // namespace dokku

@@ -103,6 +103,15 @@ Status LocalScheduler::Run(AppPass& pass, DesiredApp desired, bool rollouts, int
   return ApplyPlan(pass, plan, requeue_ms);
 }
 
+// True when the container holds the live name of its dyno label (app.web.1).
+static bool HoldsLiveName(const ContainerInfo& info, const std::string& app) {
+  auto dyno = info.labels.find(kLabelDyno);
+  std::string proctype;
+  int index = 0;
+  if (dyno == info.labels.end() || !ParseDyno(dyno->second, &proctype, &index)) return false;
+  return RoleFromName(info.name, app, proctype, index) == ContainerRole::kLive;
+}
+
 Status LocalScheduler::RetireDue(AppPass& pass, int64_t* next_due_ms) {
   const int64_t now = clock_->NowMs();
   std::vector<Retirement> due, later;
@@ -111,10 +120,25 @@ Status LocalScheduler::RetireDue(AppPass& pass, int64_t* next_due_ms) {
   DOKKU_RETURN_IF_ERROR(LoadStopTimeout(pass));
   const int stop_timeout = pass.StopTimeout();
   std::vector<Status> results(due.size());
+  std::vector<char> live(due.size(), 0);
   ParallelFor(static_cast<int>(due.size()), options_.docker_parallel, [&](int i) {
+    // A rollout registers the old container before renaming it; one that still holds its live
+    // name was never renamed (a crash, a failed rename) and the plan decides about it again:
+    // stopping it here would take down a container the app is serving with.
+    StatusOr<ContainerInfo> info = docker_->InspectContainer(due[i].container_id);
+    if (info.ok() && HoldsLiveName(*info, pass.app)) {
+      live[i] = 1;
+      return;
+    }
     results[i] = StopAndRemove(docker_, due[i].container_id, stop_timeout);
   });
   for (size_t i = 0; i < due.size(); ++i) {
+    if (live[i]) {
+      Log(LogLevel::kWarning, "{}: not retiring {}: it still holds its live name", pass.app,
+          due[i].container_id.substr(0, 12));
+      DOKKU_RETURN_IF_ERROR(pass.store->RemoveRetirement(due[i].container_id));
+      continue;
+    }
     if (!results[i].ok()) {
       later.push_back(due[i]);
       Log(LogLevel::kWarning, "{}: cannot retire {}: {}", pass.app, due[i].container_id,
