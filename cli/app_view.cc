@@ -2,6 +2,8 @@
 
 #include <optional>
 
+#include "controller/model/app_json.h"
+
 namespace dokku {
 
 StatusOr<AppView> LoadAppView(Store& store, const std::string& name) {
@@ -23,6 +25,14 @@ StatusOr<AppView> LoadAppView(Store& store, const std::string& name) {
   StatusOr<std::optional<Release>> governing = store.GoverningRelease(view.app);
   if (!governing.ok()) return governing.status();
   view.can_scale = !(*governing && (*governing)->dokku_scale.has_value());
+  if (*governing && (*governing)->app_json) {
+    StatusOr<AppJson> app_json = ParseAppJson(*(*governing)->app_json);
+    if (app_json.ok()) {
+      for (const auto& [proc, f] : app_json->formation) {
+        if (f.quantity) view.app_json_scaled.push_back(proc);
+      }
+    }
+  }
   return view;
 }
 

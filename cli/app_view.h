@@ -17,6 +17,8 @@ struct AppView {
   bool deployed = false;                      // a live release, or any container
   std::string running = "false";              // over live containers: true | false | mixed
   bool can_scale = true;  // false while the governing release ships a DOKKU_SCALE file
+  // Process types whose quantity the governing release's app.json formation sets.
+  std::vector<std::string> app_json_scaled;
 };
 
 // NotFound "App <app> does not exist" for missing apps.

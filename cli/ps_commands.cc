@@ -148,6 +148,17 @@ int PsScale(Context& ctx, const Args& args) {
     return ctx.Fail(
         fmt::format("App {} contains DOKKU_SCALE file and cannot be manually scaled", app));
   }
+  // app.json's formation sets those types' quantity at every release (Dokku's message); the
+  // types it does not list stay the operator's (dokku#5412).
+  for (const std::string& t : tuples) {
+    const std::string proc = t.substr(0, t.find('='));
+    if (std::find(view->app_json_scaled.begin(), view->app_json_scaled.end(), proc) !=
+        view->app_json_scaled.end()) {
+      return ctx.Fail(fmt::format(
+          "App {} contains an app.json file with a formations key and cannot be manually scaled",
+          app));
+    }
+  }
   // Malformed tuples are refused before anything is echoed back.
   std::vector<std::pair<std::string, int>> counts;
   for (const std::string& t : tuples) {

@@ -205,10 +205,12 @@ class Store {
   // A release went live: merge its files into the formation in one transaction (no generation
   // bump). DOKKU_SCALE entries set those quantities (and every other type to 0); Procfile types
   // missing from the formation are added at 0; types the Procfile lacks are dropped when their
-  // quantity is 0. Quantities written concurrently by ps:scale are never lost otherwise.
+  // quantity is 0. `listed` (app.json formation quantities) then sets those types only.
+  // Quantities written concurrently by ps:scale are never lost otherwise.
   Status MergeDeployFormation(
       const std::string& app, const std::optional<std::vector<std::string>>& proctypes,
-      const std::optional<std::vector<std::pair<std::string, int>>>& dokku_scale);
+      const std::optional<std::vector<std::pair<std::string, int>>>& dokku_scale,
+      const std::vector<std::pair<std::string, int>>& listed = {});
   // Deletes the app row and everything that cascades from it (after its containers are gone).
   Status PurgeApp(const std::string& app);
 

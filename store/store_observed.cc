@@ -116,7 +116,8 @@ Status Store::SetDesiredRelease(const std::string& app, std::optional<int64_t> r
 
 Status Store::MergeDeployFormation(
     const std::string& app, const std::optional<std::vector<std::string>>& proctypes,
-    const std::optional<std::vector<std::pair<std::string, int>>>& dokku_scale) {
+    const std::optional<std::vector<std::pair<std::string, int>>>& dokku_scale,
+    const std::vector<std::pair<std::string, int>>& listed) {
   return Guard([&]() -> Status {
     SQLite::Transaction tx(*db_, SQLite::TransactionBehavior::IMMEDIATE);
     auto upsert = [&](const std::string& proc, int quantity, bool overwrite) {
@@ -152,6 +153,7 @@ Status Store::MergeDeployFormation(
         del.exec();
       }
     }
+    for (const auto& [proc, count] : listed) upsert(proc, count, true);
     tx.commit();
     return Status::Ok();
   });

@@ -141,6 +141,12 @@ Status Reconciler::BuildDesired(Pass& pass) {
       for (const auto& [proc, q] : *scale) quantities[proc] = q;
     }
   }
+  if (pass.app_json) {
+    // app.json's formation quantities win for the types it lists; the others keep their scale.
+    for (const auto& [proc, f] : pass.app_json->formation) {
+      if (f.quantity) quantities[proc] = *f.quantity;
+    }
+  }
   for (const auto& [proctype, quantity] : quantities) {
     DesiredProc p;
     p.proctype = proctype;

@@ -78,6 +78,14 @@ Status Reconciler::PrepareRelease(Pass& pass, Release* release, bool* failed) {
     else
       error = parsed.status().message();
   }
+  if (error.empty() && app_json && procfile) {
+    for (const auto& [proc, f] : app_json->formation) {
+      const bool known = std::any_of(procfile->begin(), procfile->end(),
+                                     [&](const ProcfileEntry& e) { return e.type == proc; });
+      if (f.quantity.value_or(0) > 0 && !known)
+        error = fmt::format("{} is not a valid process name to scale up", proc);
+    }
+  }
   if (!error.empty()) {
     FailRelease(release, error);
     *failed = true;
@@ -147,7 +155,14 @@ Status Reconciler::FinishRelease(Pass& pass) {
     StatusOr<ScaleEntries> parsed = ParseDokkuScale(*release.dokku_scale);
     if (parsed.ok()) scale = *parsed;
   }
-  DOKKU_RETURN_IF_ERROR(pass.store->MergeDeployFormation(pass.app, release.proctypes, scale));
+  std::vector<std::pair<std::string, int>> listed;
+  if (pass.app_json) {
+    for (const auto& [proc, f] : pass.app_json->formation) {
+      if (f.quantity) listed.emplace_back(proc, *f.quantity);
+    }
+  }
+  DOKKU_RETURN_IF_ERROR(
+      pass.store->MergeDeployFormation(pass.app, release.proctypes, scale, listed));
   if (release.tag != "latest") {
     // tags:deploy points :latest at the deployed image, as Dokku does.
     Status st = docker_->TagImage(release.image_id, ImageRepo(pass.app), "latest");

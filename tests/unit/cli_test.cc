@@ -648,6 +648,22 @@ TEST_F(CliTest, TagsDeployReportsTheDaemonsFailureOnce) {
   EXPECT_EQ(h_.daemon().ListReleases("myapp")->back().trigger, "tags:deploy");
 }
 
+TEST_F(CliTest, PsScaleRefusesTypesAppJsonFormationSets) {
+  Release r = h_.DeployApp("myapp", {});
+  r.app_json = R"({"formation": {"web": {"quantity": 2}}})";
+  ASSERT_OK(h_.daemon().UpdateRelease(r));
+  const int64_t generation = h_.daemon().GetApp("myapp")->generation;
+  CliResult refused = h_.Run({"ps:scale", "myapp", "web=3"});
+  EXPECT_EQ(refused.rc, 1) << refused.Describe();
+  EXPECT_EQ(refused.err,
+            " !     App myapp contains an app.json file with a formations key and cannot be "
+            "manually scaled\n");
+  EXPECT_EQ(h_.daemon().GetApp("myapp")->generation, generation);
+  // A type app.json does not list stays the operator's.
+  CliResult worker = h_.Run({"--detach", "ps:scale", "myapp", "worker=1"});
+  EXPECT_EQ(worker.rc, 0) << worker.Describe();
+}
+
 TEST_F(CliTest, ReleasesTableAndJson) {
   Release first = h_.DeployApp("myapp", {});
   first.tasks = "predeploy ok, postdeploy ok";

@@ -1135,5 +1135,60 @@ TEST_F(ReconcilerTest, AStaleRetirementNeverStopsAContainerThatStillHoldsItsLive
   EXPECT_TRUE(store_->ListRetirements()->empty());
 }
 
+TEST_F(ReconcilerTest, AContainerDockerCannotRemoveDoesNotHoldTheRestOfTheApp) {
+  AddImage("v1");
+  Deploy("v1");
+  const std::string old_id = docker_.Find("app.web.1")->id;
+  ASSERT_OK(store_->Restart("app", ""));
+  Pass();
+  // Docker answers the retirement's remove with a 500 while the engine itself is fine.
+  const std::string retiring = docker_.Find(old_id)->name;  // app.web.1.<time>
+  docker_.FailFor("remove", retiring,
+                  Status::Unavailable("driver \"overlay2\" failed to remove root filesystem: "
+                                      "device or resource busy"));
+  clock_.Advance(60'000);
+  ASSERT_OK(store_->SetRunning("app", false));
+  ReconcileResult r = Pass();
+  EXPECT_EQ(GetApp().observed_generation, GetApp().generation);
+  EXPECT_TRUE(Running("app.web.").empty());  // ps:stop applied regardless
+  EXPECT_TRUE(docker_.Find(old_id).has_value());
+  EXPECT_GT(r.requeue_after_ms, 0);
+  EXPECT_LE(r.requeue_after_ms, 10'000);  // tried again soon
+  docker_.ClearFailures();
+  clock_.Advance(10'000);
+  Pass();
+  EXPECT_FALSE(docker_.Find(old_id).has_value());
+  EXPECT_TRUE(store_->ListRetirements()->empty());
+}
+
+TEST_F(ReconcilerTest, AppJsonQuantitiesSetTheirTypesAndOthersKeepTheirScale) {
+  AddImage("v1", {{"/app/Procfile", "web: a\nworker: b\n"},
+                  {"/app/app.json", R"({"formation": {"web": {"quantity": 2}}})"}});
+  Deploy("v1");
+  EXPECT_EQ(Running("app.web.").size(), 2u);
+  ASSERT_OK(store_->SetScale("app", {{"worker", 1}}, false));
+  Pass();
+  EXPECT_EQ(Running("app.worker.").size(), 1u);  // not listed: the operator's (dokku#5412)
+  // app.json wins for web, at every pass and release, whatever the stored quantity says.
+  ASSERT_OK(store_->SetScale("app", {{"web", 5}}, false));
+  Pass();
+  EXPECT_EQ(Running("app.web.").size(), 2u);
+  Deploy("v1");
+  auto formation = store_->GetFormation("app");
+  ASSERT_OK(formation);
+  std::map<std::string, int> q;
+  for (const FormationEntry& f : *formation) q[f.proctype] = f.quantity;
+  EXPECT_EQ(q["web"], 2);
+  EXPECT_EQ(q["worker"], 1);
+}
+
+TEST_F(ReconcilerTest, AppJsonQuantityOfATypeTheProcfileLacksFailsTheRelease) {
+  AddImage("v1", {{"/app/Procfile", "web: a\n"},
+                  {"/app/app.json", R"({"formation": {"clock": {"quantity": 1}}})"}});
+  Deploy("v1");
+  EXPECT_EQ(GetApp().last_error, "clock is not a valid process name to scale up");
+  EXPECT_TRUE(docker_.Containers().empty() || Running("app.").empty());  // nothing deployed
+}
+
 }  // namespace
 }  // namespace dokku

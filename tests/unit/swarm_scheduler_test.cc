@@ -202,6 +202,56 @@ TEST(SwarmSpecTest, ChecksModesChooseOrderAndMonitor) {
   EXPECT_FALSE(skipped->healthcheck.has_value());
 }
 
+TEST(SwarmSpecTest, AppJsonChecksBecomeTheHealthcheckOfAnyType) {
+  SwarmDesired d = Desired();
+  d.checks = ChecksFile{};  // app.json wins over CHECKS
+  d.checks->checks = {{"http", "", "/", "legacy"}};
+  SwarmProc worker = Proc(d, "worker");
+  HealthCheck listening;
+  listening.kind = HealthCheckKind::kListening;
+  listening.port = 7000;
+  listening.wait = 3;
+  listening.attempts = 4;
+  listening.initial_delay = 2;
+  HealthCheck command;
+  command.kind = HealthCheckKind::kCommand;
+  command.command = {"/bin/check", "it's"};
+  command.wait = 2;
+  worker.app_json_checks = {listening, command};
+  std::string note;
+  StatusOr<SwarmServiceSpec> spec = BuildServiceSpec(d, worker, &note);
+  ASSERT_OK(spec);
+  EXPECT_TRUE(note.empty()) << note;
+  ASSERT_TRUE(spec->healthcheck.has_value());
+  EXPECT_THAT(spec->healthcheck->test,
+              ElementsAre("CMD-SHELL", "nc -z 127.0.0.1 7000 && '/bin/check' 'it'\\''s'"));
+  EXPECT_EQ(spec->healthcheck->interval_ns, 2'000'000'000);
+  EXPECT_EQ(spec->healthcheck->retries, 4);
+  EXPECT_EQ(spec->healthcheck->start_period_ns, 2'000'000'000);
+  EXPECT_EQ(spec->healthcheck->timeout_ns, 10'000'000'000);
+  // A path check with headers and content, against the web port.
+  SwarmProc web = Proc(d, "web");
+  HealthCheck path;
+  path.kind = HealthCheckKind::kPath;
+  path.path = "/up";
+  path.content = "ok";
+  path.headers = {{"X-Check", "1"}};
+  web.app_json_checks = {path};
+  spec = BuildServiceSpec(d, web, &note);
+  ASSERT_OK(spec);
+  ASSERT_TRUE(spec->healthcheck.has_value());
+  EXPECT_THAT(spec->healthcheck->test,
+              ElementsAre("CMD-SHELL",
+                          "wget -q -O- --header 'X-Check: 1' 'http://127.0.0.1:5000/up' | grep -qF "
+                          "-e 'ok'"));
+  // https cannot run inside the container: the uptime check, said so.
+  web.app_json_checks[0].scheme = "https";
+  spec = BuildServiceSpec(d, web, &note);
+  ASSERT_OK(spec);
+  EXPECT_FALSE(spec->healthcheck.has_value());
+  EXPECT_THAT(note, HasSubstr("app.json checks not used as a Swarm healthcheck"));
+}
+
 TEST(SwarmSpecTest, WebHealthcheckComesFromChecks) {
   SwarmDesired d = Desired();
   d.checks = ChecksFile{};

@@ -19,7 +19,8 @@ Status LocalScheduler::ApplyPlan(AppPass& pass, const Plan& plan, int64_t* reque
               [&](int i) { errors[i] = docker_->RemoveContainer(plan.remove[i]); });
   for (size_t i = 0; i < errors.size(); ++i) {
     if (errors[i].ok() || errors[i].IsNotFound()) continue;
-    if (errors[i].IsUnavailable()) return errors[i];
+    // A 5xx from an engine that still answers is this container's trouble, not Docker's.
+    if (errors[i].IsUnavailable() && !docker_->Ping().ok()) return errors[i];
     // A leftover Docker refuses to remove (a removal already in progress, a busy filesystem)
     // must not hold the rest of the app: it is tried again in a while.
     Log(LogLevel::kWarning, "{}: cannot remove {}: {}", pass.app, plan.remove[i].substr(0, 12),

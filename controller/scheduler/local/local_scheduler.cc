@@ -103,6 +103,9 @@ Status LocalScheduler::Run(AppPass& pass, DesiredApp desired, bool rollouts, int
   return ApplyPlan(pass, plan, requeue_ms);
 }
 
+// How soon a retirement Docker refused is tried again.
+constexpr int64_t kRetireRetryMs = 10'000;
+
 // True when the container holds the live name of its dyno label (app.web.1).
 static bool HoldsLiveName(const ContainerInfo& info, const std::string& app) {
   auto dyno = info.labels.find(kLabelDyno);
@@ -132,6 +135,15 @@ Status LocalScheduler::RetireDue(AppPass& pass, int64_t* next_due_ms) {
     }
     results[i] = StopAndRemove(docker_, due[i].container_id, stop_timeout);
   });
+  // Docker answers some refusals with a 5xx ("driver failed to remove root filesystem: device
+  // or resource busy"): only an engine that does not answer at all fails the pass; one stuck
+  // container is tried again later and must not hold the rest of the app.
+  bool reachable = true;
+  for (const Status& st : results) {
+    if (st.IsUnavailable()) reachable = docker_->Ping().ok();
+    if (!reachable) return st;
+  }
+  const int64_t retry_at = now + kRetireRetryMs;
   for (size_t i = 0; i < due.size(); ++i) {
     if (live[i]) {
       Log(LogLevel::kWarning, "{}: not retiring {}: it still holds its live name", pass.app,
@@ -141,6 +153,7 @@ Status LocalScheduler::RetireDue(AppPass& pass, int64_t* next_due_ms) {
     }
     if (!results[i].ok()) {
       later.push_back(due[i]);
+      later.back().retire_at = retry_at;  // in memory: the row keeps its time
       Log(LogLevel::kWarning, "{}: cannot retire {}: {}", pass.app, due[i].container_id,
           results[i].message());
       continue;
@@ -150,9 +163,6 @@ Status LocalScheduler::RetireDue(AppPass& pass, int64_t* next_due_ms) {
     pass.docker_changed = true;
   }
   pass.retirements = later;
-  for (const Status& st : results) {
-    if (st.IsUnavailable()) return st;
-  }
   *next_due_ms = 0;
   return Status::Ok();
 }

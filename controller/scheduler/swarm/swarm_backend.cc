@@ -52,6 +52,12 @@ SwarmDesired SwarmBackend::DesiredOf(AppPass& pass) const {
     sp.checks_skipped = p.checks == ChecksMode::kSkipped;
     // Swarm's update parallelism is the batch size; 0 there would mean every task at once.
     sp.parallelism = p.max_parallel > 0 ? p.max_parallel : std::max(p.quantity, 1);
+    if (pass.app_json) {
+      for (HealthCheckType type : {HealthCheckType::kStartup, HealthCheckType::kLiveness}) {
+        std::vector<HealthCheck> checks = ChecksOf(*pass.app_json, p.proctype, type);
+        sp.app_json_checks.insert(sp.app_json_checks.end(), checks.begin(), checks.end());
+      }
+    }
     const HostSettings host = HostSettingsOf(pass, p.proctype);
     sp.mounts = host.mounts;
     sp.memory = host.resources.memory;

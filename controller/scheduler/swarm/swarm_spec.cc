@@ -72,7 +72,36 @@ Status RestartPolicyFor(const std::string& policy, SwarmServiceSpec* spec) {
   return Status::Ok();
 }
 
-// The healthcheck (web only) and the monitor window that goes with it.
+// One app.json check as a shell command run inside the task; "" with *why when it cannot be.
+std::string AppJsonCheckCommand(const HealthCheck& check, int port, std::string* why) {
+  const int target = check.port > 0 ? check.port : port;
+  switch (check.kind) {
+    case HealthCheckKind::kListening:
+      return fmt::format("nc -z 127.0.0.1 {}", target);
+    case HealthCheckKind::kCommand: {
+      std::string cmd;
+      for (const std::string& word : check.command) cmd += (cmd.empty() ? "" : " ") + ShellQuote(word);
+      return cmd;
+    }
+    case HealthCheckKind::kPath: {
+      if (check.scheme != "http" || !PlainUrlText(check.path) || !SingleLineText(check.content)) {
+        *why = fmt::format("check '{}' cannot run inside the container", check.name);
+        return "";
+      }
+      std::string cmd = "wget -q -O-";
+      for (const HttpHeader& h : check.headers)
+        cmd += fmt::format(" --header {}", ShellQuote(h.name + ": " + h.value));
+      cmd += fmt::format(" {}", ShellQuote(fmt::format("http://127.0.0.1:{}{}", target, check.path)));
+      if (check.content.empty()) return cmd + " >/dev/null";
+      return fmt::format("{} | grep -qF -e {}", cmd, ShellQuote(check.content));
+    }
+    case HealthCheckKind::kUptime:
+      return "true";  // the update's monitor window
+  }
+  return "true";
+}
+
+// The healthcheck (web only for CHECKS, any type for app.json) and the monitor window.
 void ChecksFor(const SwarmDesired& desired, const SwarmProc& proc, SwarmServiceSpec* spec,
                std::string* note) {
   if (proc.checks_disabled || proc.checks_skipped) {
@@ -80,6 +109,19 @@ void ChecksFor(const SwarmDesired& desired, const SwarmProc& proc, SwarmServiceS
     return;
   }
   spec->update.monitor_ns = std::max(desired.default_wait_s, 1) * kNanos;
+  if (!proc.app_json_checks.empty()) {
+    std::string why;
+    if (desired.healthcheck_tools)
+      spec->healthcheck = HealthcheckFromAppJson(proc.app_json_checks, desired.web_port, &why);
+    if (!spec->healthcheck) {
+      *note = fmt::format("app.json checks not used as a Swarm healthcheck ({}); using the uptime "
+                          "check",
+                          desired.healthcheck_tools ? why : "the image lacks /bin/sh and wget");
+      return;
+    }
+    spec->update.monitor_ns = spec->healthcheck->interval_ns;
+    return;
+  }
   if (proc.proctype != "web" || !desired.checks || desired.checks->checks.empty()) return;
   if (!desired.healthcheck_tools) {
     *note = "CHECKS not used: the image lacks /bin/sh and wget; using the uptime check";
@@ -144,6 +186,33 @@ std::optional<SwarmHealthcheck> HealthcheckFromChecks(const ChecksFile& checks, 
   h.timeout_ns =
       static_cast<int64_t>(checks.timeout) * static_cast<int64_t>(commands.size()) * kNanos;
   h.retries = checks.attempts;
+  return h;
+}
+
+std::optional<SwarmHealthcheck> HealthcheckFromAppJson(const std::vector<HealthCheck>& checks,
+                                                       int port, std::string* why) {
+  std::string shell;
+  SwarmHealthcheck h;
+  int wait = 0, attempts = 1, delay = 0;
+  int64_t timeout_s = 0;
+  for (const HealthCheck& check : checks) {
+    const std::string cmd = AppJsonCheckCommand(check, port, why);
+    if (cmd.empty()) return std::nullopt;
+    shell += (shell.empty() ? "" : " && ") + cmd;
+    wait = wait == 0 ? std::max(check.wait, 1) : std::min(wait, std::max(check.wait, 1));
+    attempts = std::max(attempts, check.attempts);
+    delay = std::max({delay, check.initial_delay, check.uptime});
+    timeout_s += check.timeout;
+  }
+  if (shell.empty()) {
+    *why = "no checks";
+    return std::nullopt;
+  }
+  h.test = {"CMD-SHELL", shell};
+  h.interval_ns = wait * kNanos;
+  h.timeout_ns = std::max<int64_t>(timeout_s, 1) * kNanos;
+  h.start_period_ns = delay * kNanos;
+  h.retries = attempts;
   return h;
 }
 

@@ -10,6 +10,7 @@
 #include <string_view>
 #include <vector>
 
+#include "controller/model/app_json.h"
 #include "controller/model/checks_file.h"
 #include "controller/model/upstream.h"
 #include "controller/scheduler/swarm/swarm_api.h"
@@ -37,6 +38,9 @@ struct SwarmProc {
   bool checks_disabled = false;    // stop-first, no healthcheck, no monitor window
   bool checks_skipped = false;     // start-first, no healthcheck, no monitor window
   int parallelism = 1;             // tasks replaced at a time during an update
+  // app.json startup and liveness checks of the type: Swarm's healthcheck (which keeps running
+  // and replaces a task that turns unhealthy) instead of CHECKS.
+  std::vector<HealthCheck> app_json_checks = {};
   // From storage:mount and resource:limit/reserve (HostSettingsOf). Swarm has no memory-swap,
   // GPU count or docker-options equivalent here; those are not applied to services.
   std::vector<ContainerMount> mounts = {};
@@ -85,6 +89,12 @@ std::string SwarmServiceName(const std::string& app, const std::string& proctype
 // with `*why` set when the file cannot be expressed safely (https, a path, host or expected
 // content with whitespace or control characters, no checks at all).
 std::optional<SwarmHealthcheck> HealthcheckFromChecks(const ChecksFile& checks, int port,
+                                                      std::string* why);
+// The same for app.json checks: path (http, wget with the headers, grep for content), listening
+// (nc -z), command (the argv, shell-quoted) and uptime (covered by the monitor window); interval
+// the shortest wait, retries the most attempts, start period the longest initialDelay.
+std::optional<SwarmHealthcheck> HealthcheckFromAppJson(const std::vector<HealthCheck>& checks,
+                                                       int port,
                                                       std::string* why);
 
 // The full spec of one process type, hash labels included. `*note` gets a line worth showing
