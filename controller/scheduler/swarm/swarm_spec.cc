@@ -80,7 +80,10 @@ std::string AppJsonCheckCommand(const HealthCheck& check, int port, std::string*
       return fmt::format("nc -z 127.0.0.1 {}", target);
     case HealthCheckKind::kCommand: {
       std::string cmd;
-      for (const std::string& word : check.command) cmd += (cmd.empty() ? "" : " ") + ShellQuote(word);
+      for (const std::string& word : check.command) {
+        if (!cmd.empty()) cmd += ' ';
+        cmd += ShellQuote(word);  // appended: GCC 12 -O3 misreads "x" + temporary (-Wrestrict)
+      }
       return cmd;
     }
     case HealthCheckKind::kPath: {
@@ -91,7 +94,8 @@ std::string AppJsonCheckCommand(const HealthCheck& check, int port, std::string*
       std::string cmd = "wget -q -O-";
       for (const HttpHeader& h : check.headers)
         cmd += fmt::format(" --header {}", ShellQuote(h.name + ": " + h.value));
-      cmd += fmt::format(" {}", ShellQuote(fmt::format("http://127.0.0.1:{}{}", target, check.path)));
+      cmd +=
+          fmt::format(" {}", ShellQuote(fmt::format("http://127.0.0.1:{}{}", target, check.path)));
       if (check.content.empty()) return cmd + " >/dev/null";
       return fmt::format("{} | grep -qF -e {}", cmd, ShellQuote(check.content));
     }
@@ -114,9 +118,10 @@ void ChecksFor(const SwarmDesired& desired, const SwarmProc& proc, SwarmServiceS
     if (desired.healthcheck_tools)
       spec->healthcheck = HealthcheckFromAppJson(proc.app_json_checks, desired.web_port, &why);
     if (!spec->healthcheck) {
-      *note = fmt::format("app.json checks not used as a Swarm healthcheck ({}); using the uptime "
-                          "check",
-                          desired.healthcheck_tools ? why : "the image lacks /bin/sh and wget");
+      *note = fmt::format(
+          "app.json checks not used as a Swarm healthcheck ({}); using the uptime "
+          "check",
+          desired.healthcheck_tools ? why : "the image lacks /bin/sh and wget");
       return;
     }
     spec->update.monitor_ns = spec->healthcheck->interval_ns;
