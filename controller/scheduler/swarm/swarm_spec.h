@@ -94,8 +94,7 @@ std::optional<SwarmHealthcheck> HealthcheckFromChecks(const ChecksFile& checks, 
 // (nc -z), command (the argv, shell-quoted) and uptime (covered by the monitor window); interval
 // the shortest wait, retries the most attempts, start period the longest initialDelay.
 std::optional<SwarmHealthcheck> HealthcheckFromAppJson(const std::vector<HealthCheck>& checks,
-                                                       int port,
-                                                      std::string* why);
+                                                       int port, std::string* why);
 
 // The full spec of one process type, hash labels included. `*note` gets a line worth showing
 // the user (why CHECKS is not used as a healthcheck), else stays empty. InvalidArgument for a
