@@ -89,6 +89,7 @@ int PortsClear(Context& ctx, const Args& args) {
 }
 
 StatusOr<ReportFlags> PortsFlags(Context& ctx, const std::string& app) {
+  if (app == kGlobal) return ReportFlags{};  // Dokku's ports plugin has no global flags
   StatusOr<std::vector<PortMap>> maps = ctx.store().GetPorts(app);
   if (!maps.ok()) return maps.status();
   StatusOr<App> row = ctx.store().GetApp(app);

@@ -83,6 +83,8 @@ struct AppPass {
   bool docker_changed = false;           // something was created/started/stopped/removed
   bool web_rolled = false;               // web got new containers in this pass
   int retired = 0;                       // old containers scheduled for retirement
+  // A wanted container is not running at the end of the pass (a failed or backed-off start).
+  bool heals_pending = false;
 
   int StopTimeout() const { return stop_timeout.value_or(30); }
   // The Procfile command of a process type ("" without one: the image's own command).

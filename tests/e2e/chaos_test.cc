@@ -246,6 +246,8 @@ class ChaosTest : public E2ETest {
   std::vector<std::string> NginxViolations(const std::map<std::string, StoreApp>& store,
                                            const std::vector<Box>& boxes);
   void RestartDockerd();
+  std::set<std::string> DropDockerStuck(std::vector<Box>* boxes);
+  std::set<std::string> docker_stuck_;  // ids already reported
 
   uint64_t seed_ = 0;
   std::mt19937_64 rng_;
@@ -564,6 +566,35 @@ std::vector<std::string> ChaosTest::NginxViolations(const std::map<std::string, 
   return v;
 }
 
+// Takes out of `boxes` the containers Docker itself cannot remove: left "removing" or "dead"
+// with the overlay2 driver's "device or resource busy" (seen after a dockerd restart on this
+// kind of machine: the merged directory stays a mount point somewhere). dokkud must have met
+// the same refusal (its log says so); nothing it could do removes them. Returns their apps.
+std::set<std::string> ChaosTest::DropDockerStuck(std::vector<Box>* boxes) {
+  std::set<std::string> apps;
+  const std::string log = daemon().Log();
+  std::vector<Box> kept;
+  for (Box& b : *boxes) {
+    if (b.state == "removing" || b.state == "dead") {
+      CommandResult rm = RunDocker({"rm", "-f", b.id});
+      const bool busy = rm.exit_code != 0 && Contains(rm.err, "device or resource busy");
+      if (rm.exit_code == 0) continue;  // Docker managed it this time
+      if (busy && Contains(log, "device or resource busy")) {
+        if (!docker_stuck_.count(b.id)) {
+          std::cout << fmt::format("CHAOS Docker cannot remove {} ({}): not counted\n", b.name,
+                                   b.state);
+          docker_stuck_.insert(b.id);
+        }
+        apps.insert(b.app);
+        continue;
+      }
+    }
+    kept.push_back(std::move(b));
+  }
+  *boxes = std::move(kept);
+  return apps;
+}
+
 // Everything that must hold once dokkud settled; for one app only when `only_app` is set.
 std::vector<std::string> ChaosTest::Violations(bool final_check, const std::string& only_app) {
   std::vector<std::string> v;
@@ -573,14 +604,17 @@ std::vector<std::string> ChaosTest::Violations(bool final_check, const std::stri
   const std::string store_id = StoreId();
   std::optional<std::vector<Box>> boxes = StoreContainers(store_id, final_check);
   if (!boxes) return {"docker ps failed"};
+  const std::set<std::string> stuck_apps = DropDockerStuck(&*boxes);
 
   std::map<std::string, StoreApp> apps;
   StatusOr<std::vector<App>> rows = store.ListApps(/*include_deleting=*/true);
   if (!rows.ok()) return {"store: " + rows.status().ToString()};
   for (const App& a : *rows) {
     if (!only_app.empty() && a.name != only_app) continue;
-    if (a.deleting) v.push_back(a.name + ": still being deleted");
-    if (a.observed_generation != a.generation) {
+    // An app whose only trouble is a container Docker itself cannot remove waits for Docker.
+    const bool waits_for_docker = stuck_apps.count(a.name) > 0;
+    if (a.deleting && !waits_for_docker) v.push_back(a.name + ": still being deleted");
+    if (a.observed_generation != a.generation && !waits_for_docker) {
       v.push_back(fmt::format("{}: observed generation {} of {}", a.name, a.observed_generation,
                               a.generation));
     }

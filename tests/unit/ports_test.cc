@@ -98,6 +98,10 @@ TEST_F(PortsCliTest, SetAddRemoveClearAndList) {
   EXPECT_EQ(h_.Run({"ports:report", "app", "--ports-map-detected"}).out, "http:80:5000\n");
   ASSERT_EQ(h_.Run({"ports:clear", "app"}).rc, 0);
   EXPECT_EQ(h_.Run({"ports:report", "app", "--ports-map-json"}).out, "null\n");
+  // Dokku's ports plugin has no global properties: the global report is only its header.
+  CliResult global = h_.Run({"ports:report", "--global"});
+  EXPECT_EQ(global.rc, 0) << global.Describe();
+  EXPECT_EQ(global.err, "");
 }
 
 TEST_F(PortsCliTest, BadInputIsRefusedAndChangesNothing) {

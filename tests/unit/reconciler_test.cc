@@ -1190,5 +1190,30 @@ TEST_F(ReconcilerTest, AppJsonQuantityOfATypeTheProcfileLacksFailsTheRelease) {
   EXPECT_TRUE(docker_.Containers().empty() || Running("app.").empty());  // nothing deployed
 }
 
+TEST_F(ReconcilerTest, AContainerDockerRefusesToStartIsReplacedBeforeTheCommandIsDone) {
+  AddImage("v1", {{"/app/Procfile", "web: a\nworker: b\n"}});
+  Deploy("v1");
+  ASSERT_OK(store_->SetScale("app", {{"worker", 1}}, false));
+  Pass();
+  const std::string old_id = docker_.Find("app.worker.1")->id;
+  // After a dockerd restart: the container is down and Docker refuses to start it again.
+  docker_.Exit("app.worker.1", 137);
+  docker_.FailStartFor("app.worker.1", Status::Internal("task " + old_id + ": already exists"));
+  ASSERT_OK(store_->SetScale("app", {{"web", 2}}, false));
+  ReconcileResult r = Pass();
+  EXPECT_NE(GetApp().observed_generation, GetApp().generation);  // ps:scale keeps waiting
+  EXPECT_GT(r.requeue_after_ms, 0);
+  EXPECT_LE(r.requeue_after_ms, 250);
+  EXPECT_FALSE(docker_.Find(old_id).has_value());
+  EXPECT_THAT(EventTexts(), Contains(HasSubstr("Cannot start app.worker.1: task")));
+  docker_.ClearFailures();
+  Pass();
+  auto worker = docker_.Find("app.worker.1");
+  ASSERT_TRUE(worker.has_value());
+  EXPECT_EQ(worker->state, "running");
+  EXPECT_EQ(GetApp().observed_generation, GetApp().generation);
+  EXPECT_EQ(Running("app.web.").size(), 2u);
+}
+
 }  // namespace
 }  // namespace dokku

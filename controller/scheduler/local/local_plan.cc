@@ -101,6 +101,9 @@ Status LocalScheduler::StartHeals(AppPass& pass, const std::vector<std::string>&
       if (heal.next_at > now) {
         int64_t wait = heal.next_at - now;
         if (*requeue_ms == 0 || wait < *requeue_ms) *requeue_ms = wait;
+        // A start the user asked for that failed earlier in this generation: the command is
+        // not done until the container runs.
+        if (asked) pass.heals_pending = true;
         continue;
       }
       attempts = ++heal.tries;
@@ -119,7 +122,17 @@ Status LocalScheduler::StartHeals(AppPass& pass, const std::vector<std::string>&
                                    name, attempts));
     }
     Status st = docker_->StartContainer(id);
-    if (!st.ok() && !st.IsNotFound()) return st;
+    if (!st.ok() && !st.IsNotFound()) {
+      if (st.IsUnavailable() && !docker_->Ping().ok()) return st;
+      // A container Docker refuses to start (after a dockerd restart: "task ...: already
+      // exists") is not running and never will: remove it, and the next pass creates its
+      // index afresh.
+      pass.emit(kWarn, fmt::format("Cannot start {}: {}; replacing it", name, st.message()));
+      Status removed = docker_->RemoveContainer(id);
+      if (!removed.ok())
+        Log(LogLevel::kWarning, "{}: cannot remove {}: {}", pass.app, name, removed.message());
+      pass.heals_pending = true;
+    }
     ContainerChanged(id);
     pass.docker_changed = true;
   }

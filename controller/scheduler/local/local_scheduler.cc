@@ -14,6 +14,12 @@
 
 namespace dokku {
 
+// How soon a pass looks again at a wanted container that is not running yet.
+constexpr int64_t kHealPendingRetryMs = 250;
+
+// How soon a retirement Docker refused is tried again.
+constexpr int64_t kRetireRetryMs = 10'000;
+
 LocalScheduler::LocalScheduler(DockerApi* docker, Proxy* proxy, HttpProber* prober,
                                Sleeper* sleeper, const Clock* clock, LocalSchedulerOptions options)
     : docker_(docker),
@@ -77,7 +83,14 @@ StatusOr<std::vector<ActualContainer>> LocalScheduler::ListActual(AppPass& pass)
 }
 
 Status LocalScheduler::Apply(AppPass& pass, Applied* out) {
-  return Run(pass, pass.desired, /*rollouts=*/true, &out->requeue_ms);
+  DOKKU_RETURN_IF_ERROR(Run(pass, pass.desired, /*rollouts=*/true, &out->requeue_ms));
+  if (pass.heals_pending) {
+    // A wanted container is not running yet: look again soon, the CLI keeps waiting.
+    out->converged = false;
+    if (out->requeue_ms == 0 || out->requeue_ms > kHealPendingRetryMs)
+      out->requeue_ms = kHealPendingRetryMs;
+  }
+  return Status::Ok();
 }
 
 Status LocalScheduler::Vacate(AppPass& pass, bool replacement_ready, int64_t* requeue_ms) {
@@ -102,9 +115,6 @@ Status LocalScheduler::Run(AppPass& pass, DesiredApp desired, bool rollouts, int
   if (!rollouts) plan.changes.clear();  // keep serving until the other side does
   return ApplyPlan(pass, plan, requeue_ms);
 }
-
-// How soon a retirement Docker refused is tried again.
-constexpr int64_t kRetireRetryMs = 10'000;
 
 // True when the container holds the live name of its dyno label (app.web.1).
 static bool HoldsLiveName(const ContainerInfo& info, const std::string& app) {
