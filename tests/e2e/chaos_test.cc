@@ -345,7 +345,10 @@ StoreApp ChaosTest::ReadStoreApp(const std::string& app) {
 // change (or warn and do nothing, as ps:start on a running app does).
 bool Waited(const Op& op, const CommandResult& r, const StoreApp& before) {
   if (op.detach || op.kind == OpKind::kCreate) return false;
-  if (op.kind == OpKind::kDeploy || op.kind == OpKind::kDestroy) return true;
+  if (op.kind == OpKind::kDeploy) return true;
+  // apps:destroy of an app that never went live returns at once (nothing ran for dokkud to tear
+  // down); dokkud drops the rows whenever it next looks.
+  if (op.kind == OpKind::kDestroy) return before.current_release.has_value();
   return before.current_release.has_value() && r.err.find("already running") == std::string::npos;
 }
 

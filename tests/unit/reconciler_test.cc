@@ -1215,5 +1215,22 @@ TEST_F(ReconcilerTest, AContainerDockerRefusesToStartIsReplacedBeforeTheCommandI
   EXPECT_EQ(Running("app.web.").size(), 2u);
 }
 
+TEST_F(ReconcilerTest, AnIndexReplacedTwiceInOneSecondGetsADistinctRetiringName) {
+  AddImage("v1");
+  Deploy("v1");
+  ASSERT_OK(store_->Restart("app", ""));
+  Pass();
+  ASSERT_OK(store_->Restart("app", ""));
+  Pass();  // the same second: app.web.1.<now> is taken by the first retiring container
+  EXPECT_EQ(GetApp().last_error, "");
+  EXPECT_EQ(GetApp().observed_generation, GetApp().generation);
+  int retiring = 0;
+  for (const ContainerInfo& c : docker_.Containers()) {
+    if (c.name.rfind("app.web.1.", 0) == 0) ++retiring;
+  }
+  EXPECT_EQ(retiring, 2);
+  EXPECT_EQ(Running("app.web.1").size(), 3u);  // the live one and two retiring
+}
+
 }  // namespace
 }  // namespace dokku

@@ -134,7 +134,7 @@ Status LocalScheduler::ScaleDown(AppPass& pass, const TypeChange& change) {
     DOKKU_RETURN_IF_ERROR(RegisterRetirement(pass, id, now));
     pass.emit(kVerbose, fmt::format("Scheduling orphaned container shutdown in {} seconds ({}.{})",
                                     pass.wait_to_retire, proctype, index));
-    Status st = docker_->RenameContainer(id, RetiringName(pass.app, proctype, index, now / 1000));
+    Status st = RenameRetiring(pass.app, id, proctype, index, now);
     if (!st.ok() && !st.IsNotFound()) return st;
   }
   pass.docker_changed = true;
@@ -290,8 +290,7 @@ Status LocalScheduler::RenameToLive(AppPass& pass, const TypeChange& change,
   ParallelFor(static_cast<int>(slots.size()), options_.docker_parallel, [&](int i) {
     const NewContainer& slot = slots[i];
     if (!slot.old_id.empty() && retire) {
-      Status st = docker_->RenameContainer(
-          slot.old_id, RetiringName(pass.app, proctype, slot.index, now / 1000));
+      Status st = RenameRetiring(pass.app, slot.old_id, proctype, slot.index, now);
       if (!st.ok() && !st.IsNotFound()) {
         renamed[i] = st;
         return;
@@ -302,6 +301,18 @@ Status LocalScheduler::RenameToLive(AppPass& pass, const TypeChange& change,
   pass.docker_changed = true;
   for (const Status& st : renamed) DOKKU_RETURN_IF_ERROR(st);
   return Status::Ok();
+}
+
+// <app>.<type>.<n>.<unix seconds>; an index replaced twice within a second (a retry after a
+// crash, a liveness replacement) finds that name taken by the first one: the next seconds.
+Status LocalScheduler::RenameRetiring(const std::string& app, const std::string& id,
+                                      const std::string& proctype, int index, int64_t now_ms) {
+  Status st;
+  for (int64_t s = now_ms / 1000; s < now_ms / 1000 + 10; ++s) {
+    st = docker_->RenameContainer(id, RetiringName(app, proctype, index, s));
+    if (!st.IsConflict()) return st;
+  }
+  return st;
 }
 
 Status LocalScheduler::RegisterRetirement(AppPass& pass, const std::string& id, int64_t now) {

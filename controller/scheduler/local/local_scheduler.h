@@ -74,6 +74,8 @@ class LocalScheduler : public Scheduler {
                       const std::vector<NewContainer>& slots, int64_t now);
   // The repeated acts of a rollout.
   Status RegisterRetirement(AppPass& pass, const std::string& id, int64_t now);
+  Status RenameRetiring(const std::string& app, const std::string& id, const std::string& proctype,
+                        int index, int64_t now_ms);
   void MarkBlocked(AppPass& pass, const std::string& proctype);  // not retried this generation
   void RemoveNew(AppPass& pass, const std::string& id);          // best effort, logged
   Status StartHeals(AppPass& pass, const std::vector<std::string>& ids, int64_t* requeue_ms);
