@@ -578,6 +578,10 @@ std::set<std::string> ChaosTest::DropDockerStuck(std::vector<Box>* boxes) {
   const std::string log = daemon().Log();
   std::vector<Box> kept;
   for (Box& b : *boxes) {
+    if (docker_stuck_.count(b.id)) {  // refused before; a second rm says "already in progress"
+      apps.insert(b.app);
+      continue;
+    }
     if (b.state == "removing" || b.state == "dead") {
       CommandResult rm = RunDocker({"rm", "-f", b.id});
       const bool busy = rm.exit_code != 0 && Contains(rm.err, "device or resource busy");
