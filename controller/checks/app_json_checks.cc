@@ -7,8 +7,6 @@
 namespace dokku {
 namespace {
 
-std::string Dyno(const CheckTarget& t) { return fmt::format("{}.{}", t.proctype, t.index); }
-
 std::string PathFailure(const HttpResult& r, const HealthCheck& check) {
   if (!r.transport_ok) return r.error.empty() ? "curl: request failed" : r.error;
   if (r.status < 200 || r.status >= 300) return fmt::format("unexpected status code {}", r.status);

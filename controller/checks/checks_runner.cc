@@ -11,8 +11,6 @@ namespace {
 
 constexpr size_t kMaxBody = 4 * 1024 * 1024;
 
-std::string Dyno(const CheckTarget& t) { return fmt::format("{}.{}", t.proctype, t.index); }
-
 size_t AppendBody(char* data, size_t size, size_t count, void* user) {
   auto* body = static_cast<std::string*>(user);
   const size_t n = size * count;
@@ -59,6 +57,8 @@ bool RunOneCheck(const ChecksFile& file, const CheckSpec& check, const CheckTarg
 }
 
 }  // namespace
+
+std::string Dyno(const CheckTarget& t) { return fmt::format("{}.{}", t.proctype, t.index); }
 
 HttpResult CurlHttpProber::Get(const HttpCheckRequest& request) {
   HttpResult result;

@@ -59,6 +59,9 @@ struct CheckTarget {
   int port = 5000;
 };
 
+// "web.1": how every check line names its container.
+std::string Dyno(const CheckTarget& target);
+
 struct CheckOutcome {
   bool ok = false;
   int failed = 0;            // failed CHECKS entries (or 1 for a failed default check)

@@ -44,16 +44,24 @@ bool HostText(const std::string& s) {
                      [](char c) { return IsAlnum(c) || c == '.' || c == '-' || c == ':'; });
 }
 
-// No `wget -T`: some static busybox builds crash on it; the healthcheck's Timeout bounds the run.
-std::string CheckCommand(const CheckSpec& check, int port) {
+// GET http://127.0.0.1:<port><path> with `headers` ("Name: value"), passing when the body holds
+// `content` ("" : any body). No `wget -T`: some static busybox builds crash on it; the
+// healthcheck's Timeout bounds the run.
+std::string WgetCommand(const std::vector<std::string>& headers, int port, const std::string& path,
+                        const std::string& content) {
   std::string cmd = "wget -q -O-";
-  if (!check.host.empty())
-    cmd += fmt::format(" --header {}", ShellQuote(fmt::format("Host: {}", check.host)));
   // Built with fmt::format rather than `" " + std::string`: GCC 12 at -O3 reports a false
   // -Wrestrict in std::operator+(const char*, std::string&&) (GCC bug 105651).
-  cmd += fmt::format(" {}", ShellQuote(fmt::format("http://127.0.0.1:{}{}", port, check.path)));
-  if (check.expected.empty()) return cmd + " >/dev/null";
-  return fmt::format("{} | grep -qF -e {}", cmd, ShellQuote(check.expected));
+  for (const std::string& h : headers) cmd += fmt::format(" --header {}", ShellQuote(h));
+  cmd += fmt::format(" {}", ShellQuote(fmt::format("http://127.0.0.1:{}{}", port, path)));
+  if (content.empty()) return cmd + " >/dev/null";
+  return fmt::format("{} | grep -qF -e {}", cmd, ShellQuote(content));
+}
+
+std::string CheckCommand(const CheckSpec& check, int port) {
+  std::vector<std::string> headers;
+  if (!check.host.empty()) headers.push_back(fmt::format("Host: {}", check.host));
+  return WgetCommand(headers, port, check.path, check.expected);
 }
 
 Status RestartPolicyFor(const std::string& policy, SwarmServiceSpec* spec) {
@@ -91,13 +99,10 @@ std::string AppJsonCheckCommand(const HealthCheck& check, int port, std::string*
         *why = fmt::format("check '{}' cannot run inside the container", check.name);
         return "";
       }
-      std::string cmd = "wget -q -O-";
+      std::vector<std::string> headers;
       for (const HttpHeader& h : check.headers)
-        cmd += fmt::format(" --header {}", ShellQuote(h.name + ": " + h.value));
-      cmd +=
-          fmt::format(" {}", ShellQuote(fmt::format("http://127.0.0.1:{}{}", target, check.path)));
-      if (check.content.empty()) return cmd + " >/dev/null";
-      return fmt::format("{} | grep -qF -e {}", cmd, ShellQuote(check.content));
+        headers.push_back(fmt::format("{}: {}", h.name, h.value));
+      return WgetCommand(headers, target, check.path, check.content);
     }
     case HealthCheckKind::kUptime:
       return "true";  // the update's monitor window
