@@ -18,6 +18,9 @@ struct CliIo {
   std::istream* in;
   std::ostream* out;
   std::ostream* err;
+  // The descriptor behind `in` when it is the process's own stdin (the real CLI: 0), so that
+  // `run` and `enter` can stream it and see whether it is a terminal; -1 in tests.
+  int in_fd = -1;
 };
 
 struct CliEnv {

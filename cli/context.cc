@@ -11,10 +11,14 @@
 
 namespace dokku {
 
+std::string Context::StateDir() const {
+  std::string dir = Getenv("DOKKU_LIB_ROOT");
+  return dir.empty() ? "/var/lib/dokku" : dir;
+}
+
 bool Context::OpenStore() {
   if (store_) return true;
-  std::string dir = Getenv("DOKKU_LIB_ROOT");
-  if (dir.empty()) dir = "/var/lib/dokku";
+  const std::string dir = StateDir();
   StatusOr<std::unique_ptr<Store>> opened = Store::OpenStateDir(dir, env_.clock);
   if (!opened.ok()) {
     Warn(opened.status().message());

@@ -53,6 +53,9 @@ class Context {
   const Clock& clock() const { return *env_.clock; }
   void SleepMs(int64_t ms);
   std::istream& in() { return *io_.in; }
+  int in_fd() const { return io_.in_fd; }
+  // $DOKKU_LIB_ROOT, else /var/lib/dokku.
+  std::string StateDir() const;
   std::ostream& out() { return *io_.out; }
   std::ostream& err() { return *io_.err; }
 

@@ -27,6 +27,11 @@ std::optional<long long> ParseInteger(std::string_view text) {
 
 StatusOr<ParsedFlags> ParseFlags(const std::vector<std::string>& args,
                                  std::initializer_list<FlagSpec> specs) {
+  return ParseFlagList(args, std::vector<FlagSpec>(specs));
+}
+
+StatusOr<ParsedFlags> ParseFlagList(const std::vector<std::string>& args,
+                                    const std::vector<FlagSpec>& specs) {
   ParsedFlags parsed;
   for (size_t i = 0; i < args.size(); ++i) {
     const std::string& arg = args[i];

@@ -30,6 +30,10 @@ struct ParsedFlags {
 StatusOr<ParsedFlags> ParseFlags(const std::vector<std::string>& args,
                                  std::initializer_list<FlagSpec> specs);
 
+// The same over a list built at run time.
+StatusOr<ParsedFlags> ParseFlagList(const std::vector<std::string>& args,
+                                    const std::vector<FlagSpec>& specs);
+
 // "--x" or "-x" (but not "-", "--" or a negative number).
 bool LooksLikeFlag(std::string_view arg);
 

@@ -3,6 +3,7 @@
 
 #include "cli/commands.h"
 #include "cli/format.h"
+#include "cli/operate_commands.h"
 
 namespace dokku {
 
@@ -13,10 +14,13 @@ const std::vector<Topic>& Topics() {
       {"config", "Manage global and app-specific config vars", ConfigCommands()},
       {"docker-options", "Manage docker options for an app", DockerOptionsCommands()},
       {"domains", "Manage domains used by the proxy", DomainsCommands()},
+      {"enter", "Connect to a specific app container", EnterCommands()},
+      {"logs", "Manage log integration for an app", LogsCommands()},
       {"ports", "Manage ports for an app", PortsCommands()},
       {"ps", "Manage app processes", PsCommands()},
       {"releases", "Manage app releases and roll back to an earlier one", ReleasesCommands()},
       {"resource", "Manage resource settings for an app", ResourceCommands()},
+      {"run", "Run a one-off process inside a container", RunCommands()},
       {"scheduler", "Manage scheduler settings", SchedulerCommands()},
       {"storage", "Manage mounted volumes", StorageCommands()},
       {"tags", "Manage docker image tags", TagsCommands()},

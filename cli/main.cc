@@ -6,5 +6,5 @@
 int main(int argc, char** argv) {
   dokku::CliEnv env;
   env.vars = dokku::ProcessEnvironment();
-  return dokku::RunCli({argv + 1, argv + argc}, {&std::cin, &std::cout, &std::cerr}, env);
+  return dokku::RunCli({argv + 1, argv + argc}, {&std::cin, &std::cout, &std::cerr, 0}, env);
 }

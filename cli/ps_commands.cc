@@ -11,6 +11,7 @@
 #include "cli/command_util.h"
 #include "cli/follow.h"
 #include "cli/format.h"
+#include "cli/operate_commands.h"
 #include "store/validation.h"
 
 namespace dokku {
@@ -225,6 +226,8 @@ namespace {
 
 const Command kPsCommands[] = {
     {"ps", "ps <app> [--format stdout|json]", "List an app's containers and their state", PsStatus},
+    {"ps:inspect", "ps:inspect <app>", "Displays a sanitized version of docker inspect for an app",
+     PsInspect},
     {"ps:rebuild", "ps:rebuild [--parallel count] [--all|<app>]", "Rebuilds an app from source",
      PsRebuild},
     {"ps:report", "ps:report [<app>] [<flag>]", "Displays a process report for one or more apps",

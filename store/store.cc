@@ -108,6 +108,29 @@ Status MakeStateDir(std::string dir) {
   return Status::Ok();
 }
 
+// The database files are private to the state dir's owner (0600), or shared with its group
+// (0660) when dokkud has given the directory to the control group (02770). Only the owner
+// changes a mode: a group member opening the database leaves it as it is. (Creating the file
+// with open()+close() instead would drop this process's SQLite locks on it: POSIX locks die
+// with any close of the file, and another process could then delete the live WAL.)
+Status RestrictFiles(const std::string& path) {
+  struct stat dir {};
+  const std::string parent =
+      path.substr(0, path.rfind('/') == std::string::npos ? 0 : path.rfind('/'));
+  const bool shared =
+      !parent.empty() && ::stat(parent.c_str(), &dir) == 0 && (dir.st_mode & 0070) != 0;
+  const mode_t wanted = shared ? 0660 : 0600;
+  for (const char* suffix : {"", "-wal", "-shm"}) {
+    std::string file = path + suffix;
+    struct stat st {};
+    if (::stat(file.c_str(), &st) != 0) continue;
+    if (st.st_uid != ::geteuid() || (st.st_mode & 0777) == wanted) continue;
+    if (::chmod(file.c_str(), wanted) != 0 && errno != ENOENT)
+      return Status::Internal(fmt::format("cannot chmod {}: {}", file, std::strerror(errno)));
+  }
+  return Status::Ok();
+}
+
 }  // namespace
 
 std::string DefaultStateDir() {
@@ -145,15 +168,7 @@ StatusOr<std::unique_ptr<Store>> Store::Open(const std::string& path, const Cloc
           std::this_thread::sleep_for(std::chrono::milliseconds(10));
         }
       }
-      // The state dir is 0700 already; the files are made 0600 too. (Creating the file with
-      // open()+close() instead would drop this process's SQLite locks on it: POSIX locks die
-      // with any close of the file, and another process could then delete the live WAL.)
-      for (const char* suffix : {"", "-wal", "-shm"}) {
-        std::string file = path + suffix;
-        if (::chmod(file.c_str(), 0600) != 0 && errno != ENOENT) {
-          return Status::Internal(fmt::format("cannot chmod {}: {}", file, std::strerror(errno)));
-        }
-      }
+      DOKKU_RETURN_IF_ERROR(RestrictFiles(path));
     }
     db->exec("PRAGMA foreign_keys=ON; PRAGMA synchronous=NORMAL");
     return std::unique_ptr<Store>(new Store(std::move(db), clock));

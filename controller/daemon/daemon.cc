@@ -2,16 +2,23 @@
 
 #include <curl/curl.h>
 #include <signal.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include <atomic>
+#include <cerrno>
 #include <condition_variable>
+#include <cstring>
 #include <set>
 #include <thread>
 
 #include "controller/checks/checks_runner.h"
+#include "controller/control/control_server.h"
+#include "controller/control/peer_auth.h"
+#include "controller/control/protocol.h"
 #include "controller/daemon/sd_notify.h"
 #include "controller/daemon/state_lock.h"
+#include "controller/docker/container_io.h"
 #include "controller/docker/docker_client.h"
 #include "controller/docker/event_watcher.h"
 #include "controller/env/command_runner.h"
@@ -29,6 +36,23 @@
 namespace dokku {
 
 namespace {
+
+// With a control group, its members run the CLI, which writes the database: the state dir
+// and the database files become group-writable (SQLite gives its -wal and -shm files the
+// database file's mode and owner). The directory is setgid so files made later keep the group.
+void ShareStateWithGroup(const std::string& state_dir, const std::string& group_name) {
+  std::optional<gid_t> group = control::LookupGroup(group_name);
+  if (!group) return;
+  auto share = [&](const std::string& path, mode_t mode) {
+    if (::chown(path.c_str(), static_cast<uid_t>(-1), *group) == 0) {
+      (void)::chmod(path.c_str(), mode);
+    } else if (errno != ENOENT) {
+      Log(LogLevel::kWarning, "cannot give {} to group {}: {}", path, group_name, strerror(errno));
+    }
+  };
+  share(state_dir, 02770);
+  for (const char* suffix : {"", "-wal", "-shm"}) share(DatabasePath(state_dir) + suffix, 0660);
+}
 
 // Everything the daemon's threads share.
 class Daemon {
@@ -69,6 +93,8 @@ class Daemon {
   std::unique_ptr<LocalScheduler> local_backend_;
   std::unique_ptr<SwarmBackend> swarm_backend_;
   std::unique_ptr<Reconciler> reconciler_;
+  std::unique_ptr<DockerContainerIo> container_io_;
+  std::unique_ptr<control::ControlServer> control_;
   int64_t last_seq_ = 0;
   int64_t last_data_version_ = -1;
 };
@@ -114,7 +140,13 @@ Status Daemon::Setup() {
   reconciler_ = std::make_unique<Reconciler>(
       docker_.get(), proxy_.get(), RealClock::Get(), ro,
       std::vector<Scheduler*>{local_backend_.get(), swarm_backend_.get()});
-  return Status::Ok();
+  ShareStateWithGroup(options_.state_dir, options_.control_group);
+  container_io_ = std::make_unique<DockerContainerIo>(transport_.get(), *socket);
+  control_ = std::make_unique<control::ControlServer>(
+      control::ControlServerOptions{control::SocketPath(options_.state_dir),
+                                    options_.control_group},
+      control::ControlDeps{options_.state_dir, store_id_, docker_.get(), container_io_.get()});
+  return control_->Start();
 }
 
 void Daemon::WaitForDocker() {
@@ -319,6 +351,7 @@ int Daemon::Run() {
   signals.join();  // shuts the queue down and wakes sleeping checks
   for (std::thread& w : workers) w.join();
   watcher.Stop();
+  control_->Stop();
   Log(LogLevel::kInfo, "dokkud stopped; containers keep running");
   return 0;
 }

@@ -16,6 +16,9 @@ struct DaemonOptions {
   std::string proxy = "nginx";  // nginx | none
   NginxProxyOptions nginx;
   std::string log_level = "info";
+  // Root and this group's members may use <state_dir>/control.sock and the state database;
+  // without such a group, root only.
+  std::string control_group = "dokku";
   bool once = false;           // reconcile every app once, wait for it to settle, exit
   int workers = 8;             // apps reconciled in parallel
   int docker_parallel = 8;     // Docker API calls in flight

@@ -33,6 +33,9 @@ const char kUsage[] =
     "  --nginx-control-socket PATH  nginx's control socket for upstream changes without reloads;\n"
     "                           '' for reloads only [DOKKUD_NGINX_CONTROL_SOCKET, "
     "/run/dokkud/nginx-control.sock]\n"
+    "  --control-group GROUP    who besides root may use the control socket and the state\n"
+    "                           database (logs, run, enter; the CLI)   [DOKKUD_CONTROL_GROUP, "
+    "dokku]\n"
     "  --log-level LEVEL        error|warning|info|debug   [DOKKUD_LOG_LEVEL, info]\n"
     "  --workers N              apps reconciled in parallel   [DOKKUD_WORKERS, 8]\n"
     "  --docker-parallel N      Docker API calls in flight    [DOKKUD_DOCKER_PARALLEL, 8]\n"
@@ -90,6 +93,7 @@ int Main(int argc, char** argv) {
   o.nginx.listen = Env("DOKKUD_PROXY_LISTEN", o.nginx.listen);
   o.nginx.control_socket = Env("DOKKUD_NGINX_CONTROL_SOCKET", o.nginx.control_socket);
   o.log_level = Env("DOKKUD_LOG_LEVEL", o.log_level);
+  o.control_group = Env("DOKKUD_CONTROL_GROUP", o.control_group);
   o.workers = ToPositive("DOKKUD_WORKERS", Env("DOKKUD_WORKERS", "8"));
   o.docker_parallel = ToPositive("DOKKUD_DOCKER_PARALLEL", Env("DOKKUD_DOCKER_PARALLEL", "8"));
   o.resync_ms = 1000LL * ToPositive("DOKKUD_RESYNC_SECONDS", Env("DOKKUD_RESYNC_SECONDS", "60"));
@@ -135,6 +139,8 @@ int Main(int argc, char** argv) {
       o.nginx.listen = next();
     } else if (arg == "--nginx-control-socket") {
       o.nginx.control_socket = next();
+    } else if (arg == "--control-group") {
+      o.control_group = next();
     } else if (arg == "--log-level") {
       o.log_level = next();
     } else if (arg == "--workers") {

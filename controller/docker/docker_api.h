@@ -59,6 +59,10 @@ struct ContainerSpec {
   std::vector<Ulimit> ulimits;
   int64_t shm_size = 0;  // ShmSize, bytes
   std::vector<std::string> cap_add, cap_drop;
+  // One-off (`dokku run`) containers: a terminal, and stdin kept open for an attach.
+  bool tty = false;
+  bool open_stdin = false;   // also StdinOnce: stdin closes when the attached client closes it
+  bool auto_remove = false;  // HostConfig.AutoRemove
 };
 
 // One entry of GET /containers/json.

@@ -290,6 +290,14 @@ StatusOr<std::string> EncodeCreateBody(const ContainerSpec& spec) {
                {"Labels", json::object()},
                {"StopTimeout", spec.stop_timeout}};
   if (!spec.cmd.empty()) body["Cmd"] = spec.cmd;
+  if (spec.tty) body["Tty"] = true;
+  if (spec.open_stdin) {
+    body["OpenStdin"] = true;
+    body["StdinOnce"] = true;
+    body["AttachStdin"] = true;
+    body["AttachStdout"] = true;
+    body["AttachStderr"] = true;
+  }
   for (const auto& [key, value] : spec.labels) body["Labels"][key] = value;
   json host_config = {{"RestartPolicy", PolicyJson(*policy)}, {"Init", spec.init}};
   if (spec.exposed_port > 0) {
@@ -301,6 +309,7 @@ StatusOr<std::string> EncodeCreateBody(const ContainerSpec& spec) {
           {port, json::array({{{"HostIp", "127.0.0.1"}, {"HostPort", ""}}})}};
     }
   }
+  if (spec.auto_remove) host_config["AutoRemove"] = true;
   EncodeHostResources(spec, host_config);
   body["HostConfig"] = std::move(host_config);
   return Dump(body);
@@ -312,11 +321,12 @@ StatusOr<std::string> EncodeRestartPolicyUpdate(std::string_view policy) {
   return Dump(json{{"RestartPolicy", PolicyJson(*parsed)}});
 }
 
-StatusOr<std::string> EncodeExecCreate(const std::vector<std::string>& cmd) {
-  return Dump(json{{"AttachStdin", false},
+StatusOr<std::string> EncodeExecCreate(const std::vector<std::string>& cmd, bool tty,
+                                       bool attach_stdin) {
+  return Dump(json{{"AttachStdin", attach_stdin},
                    {"AttachStdout", true},
                    {"AttachStderr", true},
-                   {"Tty", false},
+                   {"Tty", tty},
                    {"Cmd", cmd}});
 }
 

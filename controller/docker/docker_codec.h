@@ -31,7 +31,8 @@ StatusOr<int> DecodeWaitStatus(std::string_view json);
 // GET /exec/{id}/json: ExitCode (InvalidArgument while the command still runs).
 StatusOr<int> DecodeExecExitCode(std::string_view json);
 // The body of POST /containers/{id}/exec: attach stdout and stderr, run `cmd`.
-StatusOr<std::string> EncodeExecCreate(const std::vector<std::string>& cmd);
+StatusOr<std::string> EncodeExecCreate(const std::vector<std::string>& cmd, bool tty = false,
+                                       bool attach_stdin = false);
 // The "message" of an error body, else the body itself, trimmed.
 std::string DecodeErrorMessage(std::string_view body);
 

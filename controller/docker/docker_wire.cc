@@ -114,6 +114,51 @@ std::string DemultiplexLogs(std::string_view raw) {
   return out;
 }
 
+void StreamDemuxer::Feed(std::string_view chunk,
+                         const std::function<void(int, std::string_view)>& out) {
+  if (mode_ == Mode::kRaw) {
+    if (!chunk.empty()) out(1, chunk);
+    return;
+  }
+  pending_.append(chunk);
+  std::string_view rest(pending_);
+  while (true) {
+    if (remaining_ > 0) {
+      const size_t take = std::min(remaining_, rest.size());
+      if (take == 0) break;
+      out(stream_, rest.substr(0, take));
+      remaining_ -= take;
+      rest.remove_prefix(take);
+      continue;
+    }
+    if (rest.size() < 8) {
+      // A raw stream can begin with fewer than 8 bytes of output; a first byte that no frame
+      // header has settles it at once.
+      if (mode_ == Mode::kUnknown && !rest.empty() && static_cast<unsigned char>(rest[0]) > 2) {
+        mode_ = Mode::kRaw;
+        out(1, rest);
+        rest = {};
+      }
+      break;
+    }
+    const bool header =
+        static_cast<unsigned char>(rest[0]) <= 2 && rest[1] == 0 && rest[2] == 0 && rest[3] == 0;
+    if (!header && mode_ == Mode::kUnknown) {
+      mode_ = Mode::kRaw;
+      out(1, rest);
+      rest = {};
+      break;
+    }
+    mode_ = Mode::kFramed;
+    uint32_t size = 0;
+    for (size_t i = 4; i < 8; ++i) size = (size << 8) | static_cast<unsigned char>(rest[i]);
+    stream_ = rest[0] == 2 ? 2 : 1;
+    remaining_ = size;
+    rest.remove_prefix(8);
+  }
+  pending_.erase(0, pending_.size() - rest.size());
+}
+
 void LineSplitter::Feed(std::string_view chunk,
                         const std::function<void(std::string_view)>& on_line) {
   while (!chunk.empty()) {

@@ -25,6 +25,23 @@ std::string PathEscape(std::string_view segment);
 // container) is returned unchanged; a truncated last frame keeps what arrived.
 std::string DemultiplexLogs(std::string_view raw);
 
+// The multiplexed stream of an attach, exec or log, fed in chunks split anywhere. The first
+// bytes decide: a frame header means frames (stream 1 stdout, 2 stderr; 0 stdin is stdout); any
+// other start means a raw TTY stream, delivered as stdout.
+class StreamDemuxer {
+ public:
+  // raw: a TTY stream, known in advance (no detection).
+  explicit StreamDemuxer(bool raw = false) : mode_(raw ? Mode::kRaw : Mode::kUnknown) {}
+  void Feed(std::string_view chunk, const std::function<void(int stream, std::string_view)>& out);
+
+ private:
+  enum class Mode { kUnknown, kFramed, kRaw };
+  Mode mode_ = Mode::kUnknown;
+  std::string pending_;
+  int stream_ = 1;
+  size_t remaining_ = 0;  // payload bytes of the current frame still to come
+};
+
 // Reassembles '\n'-terminated lines from chunks that may split them anywhere. Empty lines are
 // skipped and a trailing '\r' is dropped. A line longer than max_line is discarded whole.
 class LineSplitter {

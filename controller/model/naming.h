@@ -20,6 +20,9 @@ inline constexpr char kLabelRole[] = "com.dokku.role";  // "probe" for image-rea
 inline constexpr char kLabelStore[] = "com.dokkud.store";
 // The port a web container listens on (ports:set may change it between containers of one app).
 inline constexpr char kLabelWebPort[] = "com.dokkud.web-port";
+// A `dokku run` container's store (not com.dokkud.store: the schedulers must not list it).
+inline constexpr char kLabelRunStore[] = "com.dokkud.run-store";
+inline constexpr char kLabelDeadline[] = "com.dokku.active-deadline-seconds";
 
 enum class ContainerRole { kLive, kUpcoming, kRetiring, kOther };
 

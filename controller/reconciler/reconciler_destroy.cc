@@ -13,6 +13,12 @@ StatusOr<ReconcileResult> Reconciler::RemoveEverything(Pass& pass, bool purge_ro
   if (!purge_row || !LoadStopTimeout(pass).ok()) pass.stop_timeout = 30;
   for (Scheduler* s : schedulers_) DOKKU_RETURN_IF_ERROR(s->Teardown(pass));
   if (purge_row) {
+    // `dokku run` containers go with their app (the schedulers do not list them).
+    StatusOr<std::vector<ContainerSummary>> runs =
+        docker_->ListContainers({fmt::format("{}={}", kLabelRunStore, options_.store_id),
+                                 fmt::format("{}={}", kLabelApp, pass.app)});
+    if (!runs.ok()) return runs.status();
+    for (const ContainerSummary& c : *runs) DOKKU_RETURN_IF_ERROR(docker_->RemoveContainer(c.id));
     // apps:destroy removes the app's image tags, as Dokku does; an image another repository
     // or container still uses stays (Docker refuses, and that is fine).
     StatusOr<std::vector<ImageInfo>> images = docker_->ListImages("dokku/" + pass.app);

@@ -44,10 +44,11 @@ std::vector<std::string> AppPass::EnvOf(const std::string& proctype, const std::
 // for a remote DOCKER_HOST, and without a stat-then-create race); the failed create fails the
 // rollout like failed checks: terminal, the old containers keep serving, and the spec is not
 // retried until the next generation (no crash loop).
-HostSettings HostSettingsOf(const AppPass& pass, const std::string& proctype) {
+HostSettings HostSettingsOf(const AppPass& pass, const std::string& proctype,
+                            const std::string& phase) {
   HostSettings out;
   for (const StorageMount& m : pass.mounts) {
-    if (m.phases.find("deploy") == std::string::npos) continue;
+    if (m.phases.find(phase) == std::string::npos) continue;
     if (m.process_type != kDefaultProcessType && m.process_type != proctype) continue;
     ContainerMount c;
     c.type = m.IsVolume() ? "volume" : "bind";
@@ -63,7 +64,7 @@ HostSettings HostSettingsOf(const AppPass& pass, const std::string& proctype) {
   out.resources = EffectiveResources(pass.resources, proctype);
   for (const char* scope : {kDefaultProcessType, proctype.c_str()}) {
     for (const DockerOption& o : pass.docker_options) {
-      if (o.phase != "deploy" || o.process_type != scope) continue;
+      if (o.phase != phase || o.process_type != scope) continue;
       // Stored options were validated by docker-options:add; one that no longer parses is
       // skipped rather than failing every deploy.
       (void)ApplyDockerOption(o.option, &out.options);

@@ -106,7 +106,9 @@ struct HostSettings {
   // "" when there is nothing (so specs without any keep their hash); else a stable text.
   std::string HashKey() const;
 };
-HostSettings HostSettingsOf(const AppPass& pass, const std::string& proctype);
+// `phase`: "deploy" for process containers, "run" for one-off `dokku run` containers.
+HostSettings HostSettingsOf(const AppPass& pass, const std::string& proctype,
+                            const std::string& phase = "deploy");
 // Sets spec's mounts, resource fields and docker-options (labels and env are added; dokkud's
 // own labels and DYNO/PORT win).
 void ApplyHostSettings(const HostSettings& settings, ContainerSpec* spec);
