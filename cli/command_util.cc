@@ -1,5 +1,7 @@
 #include "cli/command_util.h"
 
+#include <fmt/format.h>
+
 namespace dokku {
 
 bool ParseCommandArgs(Context& ctx, const Args& args, std::initializer_list<FlagSpec> specs,
@@ -19,6 +21,25 @@ bool ParseCommandArgs(Context& ctx, const Args& args, std::initializer_list<Flag
 
 std::string Arg(const ParsedFlags& parsed, size_t i) {
   return i < parsed.positional.size() ? parsed.positional[i] : std::string();
+}
+
+std::string LockedMessage(const std::string& app) {
+  return fmt::format("{} currently has a deploy lock in place. Exiting...", app);
+}
+
+Status CheckUnlocked(Context& ctx, const std::string& app) {
+  if (!ctx.OpenStore()) return Status::Unavailable("cannot open the store");
+  StatusOr<App> a = ctx.store().GetApp(app);
+  if (!a.ok()) return a.status();
+  return a->locked ? Status::FailedPrecondition(LockedMessage(app)) : Status::Ok();
+}
+
+int RefuseIfLocked(Context& ctx, const std::string& app) {
+  Status st = CheckUnlocked(ctx, app);
+  if (st.ok()) return kExitOk;
+  if (st.code() != StatusCode::kFailedPrecondition) return ctx.FailStatus(st);
+  ctx.Warn(st.message());
+  return ctx.Fail("Run 'apps:unlock' to release the existing deploy lock");
 }
 
 }  // namespace dokku

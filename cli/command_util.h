@@ -17,4 +17,13 @@ bool ParseCommandArgs(Context& ctx, const Args& args, std::initializer_list<Flag
 // The i-th positional argument, or "".
 std::string Arg(const ParsedFlags& parsed, size_t i);
 
+// apps:lock's refusal: "<app> currently has a deploy lock in place. Exiting...".
+std::string LockedMessage(const std::string& app);
+// For commands that would deploy or restart `app` (an existing app): when it is locked, prints
+// LockedMessage and "Run 'apps:unlock' to release the existing deploy lock" and returns 1;
+// returns 0 when it is not.
+int RefuseIfLocked(Context& ctx, const std::string& app);
+// The same check for --all runs: FailedPrecondition(LockedMessage) when locked.
+Status CheckUnlocked(Context& ctx, const std::string& app);
+
 }  // namespace dokku

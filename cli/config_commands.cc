@@ -149,6 +149,9 @@ int WriteChange(Context& ctx, const Scope& scope, const ParsedFlags& p, const Ch
                 bool clear, const std::function<void()>& print) {
   StatusOr<bool> restart = WantsRestart(ctx, scope, p);
   if (!restart.ok()) return ctx.FailStatus(restart.status());
+  if (*restart) {
+    if (int code = RefuseIfLocked(ctx, scope.name)) return code;
+  }
   StatusOr<int64_t> last = FollowStart(ctx);
   if (!last.ok()) return ctx.FailStatus(last.status());
   StatusOr<Store::ConfigChange> change =

@@ -169,10 +169,13 @@ int PsScale(Context& ctx, const Args& args) {
     if (!st.ok()) return ctx.FailStatus(st);
     counts.emplace_back(proctype, count);
   }
+  const bool skip_deploy = p.Has("skip-deploy");
+  if (!skip_deploy && view->deployed) {
+    if (int code = RefuseIfLocked(ctx, app)) return code;
+  }
   ctx.Info1(fmt::format("Scaling {} processes: {}", app, fmt::join(tuples, " ")));
   StatusOr<int64_t> last = FollowStart(ctx);
   if (!last.ok()) return ctx.FailStatus(last.status());
-  const bool skip_deploy = p.Has("skip-deploy");
   StatusOr<int64_t> gen = ctx.store().SetScale(app, counts, skip_deploy);
   if (!gen.ok()) return ctx.FailStatus(gen.status());
   // Nothing runs yet (or the user asked to wait for the next deploy): the change is stored.
@@ -210,9 +213,6 @@ int PsSet(Context& ctx, const Args& args) {
   if (!contains(kKeys, key)) {
     return ctx.Fail(fmt::format("Invalid property specified, valid properties include: {}",
                                 fmt::join(kKeys, ", ")));
-  }
-  if (key == "dockerfile-start-cmd" || key == "skip-deploy" || key == "start-cmd") {
-    return ctx.Fail(fmt::format("Property {} is not supported by dokkud", key));
   }
   if (!ctx.OpenStore()) return kExitError;
   StatusOr<int64_t> gen = ctx.store().SetProperty("ps", app, key, value);

@@ -21,7 +21,15 @@ struct Lifecycle {
   std::string_view verb;
   AppStep step;
   bool takes_proc = false;
+  bool refuses_locked = true;  // deploys or restarts: a locked app refuses (apps:lock)
 };
+
+// lc.step, unless the app is locked and lc refuses locked apps (the --all runs).
+StatusOr<std::optional<Wait>> StepUnlessLocked(Context& ctx, const Lifecycle& lc,
+                                               const std::string& app) {
+  if (lc.refuses_locked) DOKKU_RETURN_IF_ERROR(CheckUnlocked(ctx, app));
+  return lc.step(ctx, app, "");
+}
 
 // Loads the app; warns "has not been deployed" (Dokku exits 0 then) and returns nullopt.
 StatusOr<std::optional<AppView>> DeployedView(Context& ctx, const std::string& app) {
@@ -91,7 +99,7 @@ StatusOr<std::optional<Wait>> RebuildStep(Context& ctx, const std::string& app,
 std::string RunOneApp(Context& ctx, const Lifecycle& lc, const std::string& app) {
   StatusOr<int64_t> last = FollowStart(ctx);
   if (!last.ok()) return last.status().message();
-  StatusOr<std::optional<Wait>> wait = lc.step(ctx, app, "");
+  StatusOr<std::optional<Wait>> wait = StepUnlessLocked(ctx, lc, app);
   if (!wait.ok()) return wait.status().message();
   if (!*wait || ctx.detach) return "";
   return FollowAll(ctx, *last, {**wait}).front().error;
@@ -124,7 +132,7 @@ int RunParallel(Context& ctx, const Lifecycle& lc, const std::vector<std::string
   };
   for (const std::string& app : apps) {
     ctx.Info1(fmt::format("Running command against {}", app));
-    StatusOr<std::optional<Wait>> wait = lc.step(ctx, app, "");
+    StatusOr<std::optional<Wait>> wait = StepUnlessLocked(ctx, lc, app);
     if (!wait.ok()) {
       report(app, wait.status().message());
     } else if (*wait) {
@@ -183,6 +191,9 @@ int RunLifecycle(Context& ctx, const Args& args, const Lifecycle& lc, bool all_a
   }
   const std::string app = Arg(p, 0);
   if (int code = VerifyApp(ctx, app)) return code;
+  if (lc.refuses_locked) {
+    if (int code = RefuseIfLocked(ctx, app)) return code;
+  }
   StatusOr<int64_t> last = FollowStart(ctx);
   if (!last.ok()) return ctx.FailStatus(last.status());
   StatusOr<std::optional<Wait>> wait = lc.step(ctx, app, Arg(p, 1));
@@ -192,7 +203,7 @@ int RunLifecycle(Context& ctx, const Args& args, const Lifecycle& lc, bool all_a
 }
 
 constexpr Lifecycle kStart{"start", StartStep};
-constexpr Lifecycle kStop{"stop", StopStep};
+constexpr Lifecycle kStop{"stop", StopStep, false, false};
 constexpr Lifecycle kRestart{"restart", RestartStep, true};
 constexpr Lifecycle kRebuild{"rebuild", RebuildStep};
 

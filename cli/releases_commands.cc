@@ -83,6 +83,7 @@ int ReleasesRollback(Context& ctx, const Args& args) {
     }
     number = *n;
   }
+  if (int code = RefuseIfLocked(ctx, app)) return code;
   StatusOr<int64_t> last = FollowStart(ctx);
   if (!last.ok()) return ctx.FailStatus(last.status());
   StatusOr<Release> release = ctx.store().CreateRollback(app, number);

@@ -22,10 +22,9 @@ ReportRequest ParseReportArgs(const std::vector<std::string>& args) {
   ReportRequest req;
   for (size_t i = 0; i < args.size(); ++i) {
     const std::string& a = args[i];
+    // Dokku: "--format=json" is not the format but an (invalid) info flag.
     if (a == "--format" && i + 1 < args.size()) {
       req.format = args[++i];
-    } else if (a.rfind("--format=", 0) == 0) {
-      req.format = a.substr(9);
     } else if (a == kGlobal) {
       req.app = kGlobal;
     } else if (a.rfind("--", 0) == 0) {

@@ -27,16 +27,23 @@ int SchedulerSet(Context& ctx, const Args& args) {
     return ctx.Fail("Invalid property specified, valid properties include: selected");
   }
   if (!ctx.OpenStore()) return kExitError;
+  bool deployed = false;
+  if (!global) {
+    StatusOr<App> row = ctx.store().GetApp(app);
+    if (!row.ok()) return ctx.FailStatus(row.status());
+    deployed = row->current_release.has_value();
+  }
+  // Moving a deployed app to another scheduler redeploys it.
+  if (deployed) {
+    if (int code = RefuseIfLocked(ctx, app)) return code;
+  }
   StatusOr<int64_t> last = FollowStart(ctx);
   if (!last.ok()) return ctx.FailStatus(last.status());
   StatusOr<int64_t> gen = ctx.store().SetProperty("scheduler", app, key, value);
   if (!gen.ok()) return ctx.FailStatus(gen.status());
   ctx.Info2(value.empty() ? fmt::format("Unsetting {}", key)
                           : fmt::format("Setting {} to {}", key, value));
-  if (global) return kExitOk;
-  StatusOr<App> row = ctx.store().GetApp(app);
-  if (!row.ok()) return ctx.FailStatus(row.status());
-  if (!row->current_release) return kExitOk;  // nothing runs yet: only stored
+  if (!deployed) return kExitOk;  // nothing runs yet: only stored
   return FollowOne(ctx, *last, Wait{Wait::Kind::kGeneration, app, *gen, std::nullopt});
 }
 
@@ -56,7 +63,7 @@ StatusOr<ReportFlags> SchedulerFlags(Store& store, const std::string& app) {
 }
 
 int SchedulerReport(Context& ctx, const Args& args) {
-  return RunReport(ctx, args, {"scheduler", false, ""},
+  return RunReport(ctx, args, {"scheduler", true, ""},
                    [&](const std::string& app) { return SchedulerFlags(ctx.store(), app); });
 }
 

@@ -71,6 +71,7 @@ int TagsDestroy(Context& ctx, const Args& args) {
 int TagsDeploy(Context& ctx, const Args& args) {
   std::string app, tag;
   if (int rc = AppAndTag(ctx, args, &app, &tag)) return rc;
+  if (int code = RefuseIfLocked(ctx, app)) return code;
   StatusOr<int64_t> last = FollowStart(ctx);
   if (!last.ok()) return ctx.FailStatus(last.status());
   StatusOr<Release> release = ctx.store().CreateRelease(app, tag, "tags:deploy");

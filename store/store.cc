@@ -75,7 +75,7 @@ namespace {
 
 const char kAppColumns[] =
     "name, created_at, desired_running, deleting, generation, observed_generation, "
-    "rebuild_generation, desired_release, current_release, last_error";
+    "rebuild_generation, desired_release, current_release, last_error, locked";
 
 App ReadApp(SQLite::Statement& q) {
   App a;
@@ -89,6 +89,7 @@ App ReadApp(SQLite::Statement& q) {
   a.desired_release = internal::OptionalInt(q, 7);
   a.current_release = internal::OptionalInt(q, 8);
   a.last_error = q.getColumn(9).getString();
+  a.locked = q.getColumn(10).getInt() != 0;
   return a;
 }
 
@@ -241,42 +242,47 @@ Status Store::CreateApp(const std::string& app) {
   DOKKU_RETURN_IF_ERROR(ValidateNewAppName(app));
   return Guard([&]() -> Status {
     SQLite::Transaction tx(*db_, SQLite::TransactionBehavior::IMMEDIATE);
-    SQLite::Statement existing(*db_, "SELECT deleting, generation FROM apps WHERE name = ?");
-    existing.bind(1, app);
-    // The new row starts one past any earlier app of that name, so an observed_generation
-    // written late by a pass over the old app can never claim the new app's changes as done.
-    int64_t previous_generation = 0;
-    if (existing.executeStep()) {
-      if (existing.getColumn(0).getInt() == 0) {
-        return Status::AlreadyExists("Name is already taken");
-      }
-      previous_generation = existing.getColumn(1).getInt64();
-      // The old app is still being torn down by dokkud. Its containers carry release ids the
-      // new app will never have, so the new app's first pass removes whatever is left.
-      existing.reset();
-      SQLite::Statement del(*db_, "DELETE FROM apps WHERE name = ?");
-      del.bind(1, app);
-      del.exec();
-      for (const char* sql :
-           {"DELETE FROM properties WHERE app = ?", "DELETE FROM config_vars WHERE app = ?"}) {
-        SQLite::Statement q(*db_, sql);
-        q.bind(1, app);
-        q.exec();
-      }
-    }
-    SQLite::Statement ins(*db_, "INSERT INTO apps (name, created_at, generation) VALUES (?, ?, ?)");
-    ins.bind(1, app);
-    ins.bind(2, static_cast<int64_t>(clock_->NowSeconds()));
-    ins.bind(3, static_cast<int64_t>(previous_generation));  // BumpGeneration adds the 1
-    ins.exec();
-    SQLite::Statement web(*db_,
-                          "INSERT INTO formation (app, proctype, quantity) VALUES (?, 'web', 1)");
-    web.bind(1, app);
-    web.exec();
-    BumpGeneration(app);
+    DOKKU_RETURN_IF_ERROR(InsertApp(app));
     tx.commit();
     return Status::Ok();
   });
+}
+
+Status Store::InsertApp(const std::string& app) {
+  SQLite::Statement existing(*db_, "SELECT deleting, generation FROM apps WHERE name = ?");
+  existing.bind(1, app);
+  // The new row starts one past any earlier app of that name, so an observed_generation
+  // written late by a pass over the old app can never claim the new app's changes as done.
+  int64_t previous_generation = 0;
+  if (existing.executeStep()) {
+    if (existing.getColumn(0).getInt() == 0) {
+      return Status::AlreadyExists("Name is already taken");
+    }
+    previous_generation = existing.getColumn(1).getInt64();
+    // The old app is still being torn down by dokkud. Its containers carry release ids the
+    // new app will never have, so the new app's first pass removes whatever is left.
+    existing.reset();
+    SQLite::Statement del(*db_, "DELETE FROM apps WHERE name = ?");
+    del.bind(1, app);
+    del.exec();
+    for (const char* sql :
+         {"DELETE FROM properties WHERE app = ?", "DELETE FROM config_vars WHERE app = ?"}) {
+      SQLite::Statement q(*db_, sql);
+      q.bind(1, app);
+      q.exec();
+    }
+  }
+  SQLite::Statement ins(*db_, "INSERT INTO apps (name, created_at, generation) VALUES (?, ?, ?)");
+  ins.bind(1, app);
+  ins.bind(2, static_cast<int64_t>(clock_->NowSeconds()));
+  ins.bind(3, static_cast<int64_t>(previous_generation));  // BumpGeneration adds the 1
+  ins.exec();
+  SQLite::Statement web(*db_,
+                        "INSERT INTO formation (app, proctype, quantity) VALUES (?, 'web', 1)");
+  web.bind(1, app);
+  web.exec();
+  BumpGeneration(app);
+  return Status::Ok();
 }
 
 StatusOr<int64_t> Store::DestroyApp(const std::string& app, bool* had_deployed) {

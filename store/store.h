@@ -60,6 +60,16 @@ class Store {
   Status RequireApp(const std::string& app);  // NotFound unless it exists and is not deleting
   // The app row whatever its state (deleting included); nullopt when there is none.
   StatusOr<std::optional<App>> FindApp(const std::string& app);
+  // apps:lock / apps:unlock. Returns whether the app was locked before. No generation bump:
+  // the lock is the CLI's to check, dokkud keeps reconciling a locked app.
+  StatusOr<bool> SetAppLocked(const std::string& app, bool locked);
+  // apps:clone: in one transaction creates `new_app` (CreateApp's rules) with a copy of the
+  // old app's settings: properties, config vars, formation quantities, ports, storage mounts,
+  // resources and docker-options (not its lock, releases, containers or images). With deploy and
+  // a live release, the new app also gets a prepared release pinned to that release's image
+  // and files. Returns that release, or nullopt.
+  StatusOr<std::optional<Release>> CloneApp(const std::string& old_app, const std::string& new_app,
+                                            bool deploy);
 
   // ---- formation ----
   StatusOr<std::vector<FormationEntry>> GetFormation(const std::string& app);
@@ -239,6 +249,8 @@ class Store {
  private:
   Store(std::unique_ptr<SQLite::Database> db, const Clock* clock);
   Status Migrate();
+  // The new app's row and its web=1 formation; must run inside a write transaction.
+  Status InsertApp(const std::string& app);
   // Bumps generation and records a change; must run inside a write transaction.
   int64_t BumpGeneration(const std::string& app);
 

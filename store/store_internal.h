@@ -34,6 +34,10 @@ std::optional<std::string> OptionalText(SQLite::Statement& q, int col);
 void BindOptional(SQLite::Statement& q, int index, const std::optional<int64_t>& v);
 void BindOptional(SQLite::Statement& q, int index, const std::optional<std::string>& v);
 
+// Inside a write transaction: inserts `r` as its app's next release (numbering it), points
+// desired_release at it and clears --skip-deploy holds. The caller bumps the generation.
+Release InsertRelease(SQLite::Database& db, Release r);
+
 // Inside a write transaction: bumps restart_generation (and clears held_quantity) of `proctype`
 // of `app`, or of every type when it is empty. Returns the number of formation rows changed.
 int BumpRestartGeneration(SQLite::Database& db, const std::string& app,

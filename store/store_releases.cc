@@ -64,9 +64,7 @@ std::optional<std::string> JoinTypes(const std::optional<std::vector<std::string
 
 }  // namespace
 
-// Inserts `r` as the app's next release, points desired_release at it, clears --skip-deploy
-// holds and bumps the generation. Runs inside the caller's transaction.
-static Release InsertRelease(SQLite::Database& db, Release r) {
+Release internal::InsertRelease(SQLite::Database& db, Release r) {
   SQLite::Statement num(db, "SELECT COALESCE(MAX(number), 0) + 1 FROM releases WHERE app = ?");
   num.bind(1, r.app);
   num.executeStep();
@@ -118,7 +116,7 @@ StatusOr<Release> Store::CreateRelease(const std::string& app, const std::string
     r.status = "pending";
     r.trigger = trigger;
     r.created_at = r.updated_at = clock_->NowSeconds();
-    r = InsertRelease(*db_, r);
+    r = internal::InsertRelease(*db_, r);
     BumpGeneration(app);
     tx.commit();
     return r;
@@ -167,7 +165,7 @@ StatusOr<Release> Store::CreateRollback(const std::string& app, int64_t number) 
     r.trigger = fmt::format("releases:rollback {}", target.number);
     r.rollback_of = target.id;
     r.created_at = r.updated_at = clock_->NowSeconds();
-    r = InsertRelease(*db_, r);
+    r = internal::InsertRelease(*db_, r);
     BumpGeneration(app);
     tx.commit();
     return r;

@@ -62,11 +62,25 @@ Status ValidateScheduler(const std::string& v) {
       fmt::format("Invalid scheduler '{}': valid schedulers are {}", v, SchedulerNameList()));
 }
 
+// Free text (a start command, a deploy source): one line of at most 4096 bytes.
+Status ValidateLine(const std::string& v) {
+  bool ok = v.size() <= 4096;
+  for (char c : v) ok = ok && c != '\0' && c != '\n' && c != '\r';
+  if (ok) return Status::Ok();
+  return Status::InvalidArgument("Invalid value: expected one line of at most 4096 bytes");
+}
+
 const PropertyRule kRules[] = {
+    {"apps", "deploy-source", true, false, ValidateLine},
+    {"apps", "deploy-source-metadata", true, false, ValidateLine},
+    {"apps", "disable-autocreation", false, true, ValidateLine},
+    {"ps", "dockerfile-start-cmd", true, false, ValidateLine},
     {"ps", "max-parallel", true, true, ValidateMaxParallel},
     {"ps", "procfile-path", true, true, ValidateProcfilePath},
     {"ps", "restart-policy", true, true, ValidateRestartPolicy},
     {"ps", "restore", true, false, ValidateBool},
+    {"ps", "skip-deploy", true, true, ValidateBool},
+    {"ps", "start-cmd", true, false, ValidateLine},
     {"ps", "stop-timeout-seconds", true, true, ValidateStopTimeout},
     {"checks", "wait-to-retire", true, true, ValidateWaitToRetire},
     {"checks", "default-wait", false, true, ValidateDefaultWait},

@@ -21,6 +21,7 @@ struct App {
   std::optional<int64_t> desired_release;
   std::optional<int64_t> current_release;
   std::string last_error;
+  bool locked = false;  // apps:lock: the CLI refuses deploys and restarts (dokkud ignores it)
 };
 
 struct FormationEntry {

@@ -109,9 +109,16 @@ std::vector<BadCase> ValueCases(const std::string& big) {
   }
   cases.push_back({{"ps:set", "good", "restore", "yes"}});
   for (const std::string& k : {std::string("RESTART-POLICY"), std::string("restart-policy\n"), big,
-                               std::string("start-cmd"), std::string("skip-deploy")}) {
+                               std::string("skip-deploy")}) {
     cases.push_back({{"ps:set", "good", k, "x"}});
   }
+  cases.push_back({{"ps:set", "good", "start-cmd", "a\nb"}});
+  cases.push_back({{"ps:set", "good", "dockerfile-start-cmd", big + big}});
+  cases.push_back({{"ps:set", "--global", "start-cmd", "x"}});
+  cases.push_back({{"apps:set", "good", "deploy-source", "a\nb"}});
+  cases.push_back({{"apps:set", "good", "disable-autocreation", "true"}});
+  cases.push_back({{"apps:clone", "good", "Bad_Name"}});
+  cases.push_back({{"apps:clone", "good", "good"}});
   cases.push_back({{"ps:set", "--global", "restore", "true"}});
   cases.push_back({{"ps:set", "--global", "bogus", "x"}});
   cases.push_back({{"ps:set", "--global", "restart-policy", "nope"}});

@@ -687,9 +687,8 @@ TEST_F(StoreNoChangeTest, RefusedWritesChangeNothing) {
       {"SetRunning missing app", kNotFound, "App gone does not exist",
        [](Store& s) { return AsStatus(s.SetRunning("gone", false)); }},
       {"SetProperty unknown key", kInvalid,
-       "Invalid property specified, valid properties include: max-parallel, procfile-path, "
-       "restart-policy, "
-       "restore, stop-timeout-seconds",
+       "Invalid property specified, valid properties include: dockerfile-start-cmd, max-parallel, "
+       "procfile-path, restart-policy, restore, skip-deploy, start-cmd, stop-timeout-seconds",
        [](Store& s) { return AsStatus(s.SetProperty("ps", "app", "colour", "red")); }},
       {"SetProperty unknown plugin", kInvalid, "Unknown plugin nope",
        [](Store& s) { return AsStatus(s.SetProperty("nope", "app", "x", "y")); }},
