@@ -8,6 +8,7 @@
 #include "cli/command_util.h"
 #include "cli/commands.h"
 #include "cli/control_client.h"
+#include "cli/format.h"
 #include "cli/operate_commands.h"
 #include "controller/model/operate.h"
 #include "store/parse_int.h"
@@ -162,7 +163,7 @@ void PrintRunTable(Context& ctx, const nlohmann::json& list, bool header) {
   const int64_t now = ctx.clock().NowMs() / 1000;
   for (const nlohmann::json& c : list) {
     rows.push_back({c.value("name", ""), c.value("command", ""),
-                    HumanDuration(now - c.value("created", int64_t{0})) + " ago"});
+                    HumanAgo(c.value("created", int64_t{0}), now)});
   }
   // Docker's tabwriter: cells padded to the widest in the column plus 3 (at least 10).
   size_t w0 = 10, w1 = 10;

@@ -10,6 +10,7 @@
 #include "controller/control/session.h"
 #include "controller/docker/container_io.h"
 #include "controller/docker/docker_api.h"
+#include "controller/scheduler/host_access.h"
 
 namespace dokku::control {
 
@@ -18,6 +19,7 @@ struct ControlDeps {
   std::string store_id;
   DockerApi* docker = nullptr;
   ContainerIo* io = nullptr;
+  HostAccessPolicy host_access;  // what a run container may take from the host
 };
 
 // Runs the request's op to its end, then sends the exit frame. Unknown ops and bad requests

@@ -48,8 +48,8 @@ struct RunSource {
   std::map<std::string, std::string> env;
 };
 
-StatusOr<RunSource> LoadRunSource(const std::string& state_dir, const std::string& app) {
-  StatusOr<std::unique_ptr<Store>> store = Store::OpenStateDir(state_dir);
+StatusOr<RunSource> LoadRunSource(const ControlDeps& deps, const std::string& app) {
+  StatusOr<std::unique_ptr<Store>> store = Store::OpenStateDir(deps.state_dir);
   if (!store.ok()) return store.status();
   StatusOr<App> row = (*store)->GetApp(app);
   if (!row.ok()) return row.status();
@@ -77,6 +77,7 @@ StatusOr<RunSource> LoadRunSource(const std::string& state_dir, const std::strin
   pass.mounts = *mounts;
   pass.resources = *resources;
   pass.docker_options = *options;
+  DOKKU_RETURN_IF_ERROR(CheckHostAccess(deps.host_access, pass.mounts, pass.docker_options));
   src.settings = HostSettingsOf(pass, "run", "run");
   src.env = *env;
   return src;
@@ -165,7 +166,7 @@ int RunAttached(const ControlDeps& deps, Session& session, const std::string& id
 
 int ServeRun(const ControlDeps& deps, Session& session, const nlohmann::json& request) {
   const std::string app = request.value("app", "");
-  StatusOr<RunSource> src = LoadRunSource(deps.state_dir, app);
+  StatusOr<RunSource> src = LoadRunSource(deps, app);
   if (!src.ok()) return FailWith(session, src.status());
   ContainerSpec spec = RunSpec(deps, *src, request, app);
   std::string found;

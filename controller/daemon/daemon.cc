@@ -128,6 +128,10 @@ Status Daemon::Setup() {
   }
   ReconcilerOptions ro;
   ro.store_id = store_id_;
+  // Members of the control group write the database: its settings get no more of the host
+  // than the apps' storage directory.
+  ro.host_access = {control::LookupGroup(options_.control_group).has_value(),
+                    options_.state_dir + "/data/storage"};
   ro.proxy_enabled = proxy_ != nullptr;
   ro.proxy_listen = options_.nginx.listen;
   swarm_api_ = std::make_unique<SwarmClient>(transport_.get());
@@ -145,7 +149,8 @@ Status Daemon::Setup() {
   control_ = std::make_unique<control::ControlServer>(
       control::ControlServerOptions{control::SocketPath(options_.state_dir),
                                     options_.control_group},
-      control::ControlDeps{options_.state_dir, store_id_, docker_.get(), container_io_.get()});
+      control::ControlDeps{options_.state_dir, store_id_, docker_.get(), container_io_.get(),
+                           ro.host_access});
   return control_->Start();
 }
 

@@ -57,7 +57,4 @@ StatusOr<std::string> SanitizeInspect(const std::string& containers);
 // '\\' escaped.
 std::string QuotedCommand(const std::string& path, const std::vector<std::string>& args);
 
-// Docker's human duration ("Less than a second", "About a minute", "3 hours", ...).
-std::string HumanDuration(int64_t seconds);
-
 }  // namespace dokku

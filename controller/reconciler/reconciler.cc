@@ -59,6 +59,9 @@ Status Reconciler::PushRoutes(Pass& pass) {
 }
 
 Status Reconciler::Schedule(Pass& pass, Applied* applied) {
+  // Settings the host's policy refuses change nothing: what runs keeps running.
+  Status access = CheckHostAccess(options_.host_access, pass.mounts, pass.docker_options);
+  if (!access.ok()) return Status::Terminal(access.message());
   Scheduler* selected = Find(pass.scheduler);
   Status st = selected != nullptr
                   ? selected->Apply(pass, applied)

@@ -20,6 +20,7 @@
 #include "controller/model/checks_file.h"
 #include "controller/model/planner.h"
 #include "controller/proxy/nginx_proxy.h"
+#include "controller/scheduler/host_access.h"
 #include "controller/scheduler/scheduler.h"
 #include "store/clock.h"
 #include "store/status.h"
@@ -31,6 +32,7 @@ struct ReconcilerOptions {
   std::string store_id;       // value of the com.dokkud.store label on our containers
   bool proxy_enabled = true;  // false: web publishes its port on 127.0.0.1 instead
   std::string proxy_listen = "80";
+  HostAccessPolicy host_access;  // restricted when the state is shared with a group
 };
 
 struct ReconcileResult {

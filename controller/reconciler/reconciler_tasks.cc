@@ -39,6 +39,12 @@ StatusOr<bool> Reconciler::RunTask(Pass& pass, const Release& release, const std
   StatusOr<std::vector<StorageMount>> mounts = pass.store->ListStorageMounts(pass.app);
   if (!mounts.ok()) return mounts.status();
   pass.mounts = *mounts;
+  StatusOr<std::vector<DockerOption>> options = pass.store->ListDockerOptions(pass.app);
+  if (!options.ok()) return options.status();
+  if (Status access = CheckHostAccess(options_.host_access, pass.mounts, *options); !access.ok()) {
+    pass.emit(kWarn, fmt::format("Execution of {} task failed: {}", phase, access.message()));
+    return false;
+  }
   ContainerSpec spec;
   spec.mounts = HostSettingsOf(pass, "").mounts;
   spec.name = fmt::format("{}.{}-task-{}", pass.app, phase, NewSuffix());
