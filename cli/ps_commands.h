@@ -15,6 +15,8 @@ int PsStop(Context& ctx, const Args& args);
 int PsRestart(Context& ctx, const Args& args);
 int PsRebuild(Context& ctx, const Args& args);
 int PsRestartAll(Context& ctx, const Args& args);
+int PsRestore(Context& ctx, const Args& args);
+int PsRetire(Context& ctx, const Args& args);
 int PsRebuildAll(Context& ctx, const Args& args);
 
 }  // namespace dokku

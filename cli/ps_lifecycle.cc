@@ -95,6 +95,20 @@ StatusOr<std::optional<Wait>> RebuildStep(Context& ctx, const std::string& app,
   return std::optional<Wait>(Wait{Wait::Kind::kGeneration, app, a->generation, release->id});
 }
 
+// Dokku's boot-time restore of one app. dokkud restores every app it wants running whenever it
+// starts, so this is ps:start for an app whose restore property is not false.
+StatusOr<std::optional<Wait>> RestoreStep(Context& ctx, const std::string& app,
+                                          const std::string& proc) {
+  StatusOr<std::string> restore = ctx.store().ComputedProperty("ps", app, "restore", "true");
+  if (!restore.ok()) return restore.status();
+  if (*restore == "false") {
+    ctx.Warn(fmt::format("Skipping ps:restore for {} as restore property is false", app));
+    return std::optional<Wait>();
+  }
+  ctx.Info1("Starting app");
+  return StartStep(ctx, app, proc);
+}
+
 // One app, start to finish; returns the error text ("" on success).
 std::string RunOneApp(Context& ctx, const Lifecycle& lc, const std::string& app) {
   StatusOr<int64_t> last = FollowStart(ctx);
@@ -206,6 +220,7 @@ constexpr Lifecycle kStart{"start", StartStep};
 constexpr Lifecycle kStop{"stop", StopStep, false, false};
 constexpr Lifecycle kRestart{"restart", RestartStep, true};
 constexpr Lifecycle kRebuild{"rebuild", RebuildStep};
+constexpr Lifecycle kRestore{"restore", RestoreStep, false, false};
 
 }  // namespace
 
@@ -215,5 +230,18 @@ int PsRestart(Context& ctx, const Args& args) { return RunLifecycle(ctx, args, k
 int PsRebuild(Context& ctx, const Args& args) { return RunLifecycle(ctx, args, kRebuild, false); }
 int PsRestartAll(Context& ctx, const Args& args) { return RunLifecycle(ctx, args, kRestart, true); }
 int PsRebuildAll(Context& ctx, const Args& args) { return RunLifecycle(ctx, args, kRebuild, true); }
+
+int PsRestore(Context& ctx, const Args& args) {
+  bool named = false;
+  for (size_t i = 0; i < args.size(); ++i) {
+    if (args[i] == "--parallel")
+      ++i;  // its value is no app
+    else if (args[i] == "--all" || !LooksLikeFlag(args[i]))
+      named = true;
+  }
+  if (named) return RunLifecycle(ctx, args, kRestore, false);
+  ctx.Warn("Restore specified without app, assuming --all");
+  return RunLifecycle(ctx, args, kRestore, true);
+}
 
 }  // namespace dokku

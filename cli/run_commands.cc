@@ -10,6 +10,7 @@
 #include "cli/control_client.h"
 #include "cli/format.h"
 #include "cli/operate_commands.h"
+#include "cli/ps_commands.h"
 #include "controller/model/operate.h"
 #include "store/parse_int.h"
 
@@ -324,5 +325,17 @@ int PsInspect(Context& ctx, const Args& args) {
 
 std::span<const Command> RunCommands() { return kRunCommands; }
 std::span<const Command> EnterCommands() { return kEnterCommands; }
+
+}  // namespace dokku
+
+namespace dokku {
+
+int PsRetire(Context& ctx, const Args& args) {
+  ParsedFlags p;
+  int rc = 0;
+  if (!ParseCommandArgs(ctx, args, {}, 1, &p, &rc)) return rc;
+  if (!Arg(p, 0).empty() && (rc = VerifyApp(ctx, Arg(p, 0))) != kExitOk) return rc;
+  return CallDaemon(ctx, {{"op", "ps:retire"}, {"app", Arg(p, 0)}}, {});
+}
 
 }  // namespace dokku

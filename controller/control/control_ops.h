@@ -4,6 +4,7 @@
 // app's label but not the store label the schedulers list by, so no reconcile touches them.
 #pragma once
 
+#include <functional>
 #include <nlohmann/json.hpp>
 #include <string>
 
@@ -20,6 +21,7 @@ struct ControlDeps {
   DockerApi* docker = nullptr;
   ContainerIo* io = nullptr;
   HostAccessPolicy host_access;  // what a run container may take from the host
+  std::function<void(const std::string& app)> enqueue;  // asks for a reconcile pass of an app
 };
 
 // Runs the request's op to its end, then sends the exit frame. Unknown ops and bad requests
@@ -33,6 +35,11 @@ int ServeEnter(const ControlDeps& deps, Session& session, const nlohmann::json& 
 int ServeRun(const ControlDeps& deps, Session& session, const nlohmann::json& request);
 int ServeRunList(const ControlDeps& deps, Session& session, const nlohmann::json& request);
 int ServeRunStop(const ControlDeps& deps, Session& session, const nlohmann::json& request);
+int ServeRetire(const ControlDeps& deps, Session& session, const nlohmann::json& request);
+
+// Stops and removes every running run container older than its active-deadline-seconds label,
+// saying one line per container (" !     ..." for a failure). Returns the failures.
+int RetireExpiredRuns(const ControlDeps& deps, const std::function<void(const std::string&)>& say);
 
 // The app's containers with a live name (<app>.<type>.<n>), sorted by name, optionally of one
 // process type; or its run containers (by `run_name` when given).

@@ -31,6 +31,7 @@ class ControlServer {
   Status Start();
   // Stops accepting, ends every session (their clients see the connection close), joins.
   void Stop();
+  const ControlDeps& deps() const { return deps_; }
 
  private:
   struct Connection;

@@ -54,6 +54,9 @@ void ShareStateWithGroup(const std::string& state_dir, const std::string& group_
   for (const char* suffix : {"", "-wal", "-shm"}) share(DatabasePath(state_dir) + suffix, 0660);
 }
 
+// How often run containers past their deadline are retired (Dokku's ps:retire timer).
+constexpr int64_t kRunRetireMs = 5 * 60 * 1000;
+
 // Everything the daemon's threads share.
 class Daemon {
  public:
@@ -150,7 +153,7 @@ Status Daemon::Setup() {
       control::ControlServerOptions{control::SocketPath(options_.state_dir),
                                     options_.control_group},
       control::ControlDeps{options_.state_dir, store_id_, docker_.get(), container_io_.get(),
-                           ro.host_access});
+                           ro.host_access, [this](const std::string& app) { queue_.Add(app); }});
   return control_->Start();
 }
 
@@ -324,6 +327,7 @@ int Daemon::Run() {
   notifier.Notify("READY=1\nSTATUS=reconciling");
 
   int64_t last_heartbeat = 0, last_resync = RealClock::Get()->NowMs(), last_watchdog = 0;
+  int64_t last_run_retire = 0;
   int settled_ticks = 0;
   while (!stop_) {
     const int64_t now = RealClock::Get()->NowMs();
@@ -343,6 +347,13 @@ int Daemon::Run() {
       st = EnqueueAll();
       if (!st.ok()) Log(LogLevel::kWarning, "resync: {}", st.message());
       last_resync = now;
+    }
+    if (now - last_run_retire >= kRunRetireMs) {
+      // Dokku's ps:retire timer: run containers past their --ttl-seconds.
+      control::RetireExpiredRuns(control_->deps(), [](const std::string& line) {
+        Log(LogLevel::kInfo, "run containers:{}", line);
+      });
+      last_run_retire = now;
     }
     if (options_.once) {
       settled_ticks = Settled() ? settled_ticks + 1 : 0;

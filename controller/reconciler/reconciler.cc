@@ -115,6 +115,11 @@ StatusOr<ReconcileResult> Reconciler::Reconcile(Store* store, const std::string&
     if (desired->status == "pending") {
       bool failed = false;
       DOKKU_RETURN_IF_ERROR(PrepareRelease(pass, &desired.value(), &failed));
+      StatusOr<std::string> skip = store->ComputedProperty("ps", app, "skip-deploy", "false");
+      if (!failed && skip.ok() && *skip == "true")
+        pass.emit(kInfo1, fmt::format("Skipping deploy of release {}: ps skip-deploy is true; it "
+                                      "starts once skip-deploy is unset",
+                                      desired->number));
       if (failed) {
         // The app keeps running what it ran; nothing is retried until the user asks again.
         DOKKU_RETURN_IF_ERROR(store->SetDesiredRelease(app, pass.row.current_release));

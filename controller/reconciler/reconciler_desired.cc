@@ -44,13 +44,15 @@ static Status LoadProperties(Store* store, AppPass& pass) {
   StatusOr<std::string> retire = get("checks", pass.app, "wait-to-retire", "60");
   StatusOr<std::string> wait = get("checks", kGlobal, "default-wait", "10");
   StatusOr<std::string> parallel = get("ps", pass.app, "max-parallel", "1");
+  StatusOr<std::string> start_cmd = store->GetProperty("ps", pass.app, "start-cmd");
+  StatusOr<std::string> dockerfile_cmd = store->GetProperty("ps", pass.app, "dockerfile-start-cmd");
   StatusOr<std::string> domain = get("domains", kGlobal, "vhost", "");
   StatusOr<std::string> scheduler =
       get("scheduler", pass.app, "selected", kDefaultScheduler.data());
   StatusOr<std::string> disabled = store->GetProperty("checks", pass.app, "disabled");
   StatusOr<std::string> skipped = store->GetProperty("checks", pass.app, "skipped");
-  for (const auto* s :
-       {&policy, &retire, &wait, &parallel, &domain, &scheduler, &disabled, &skipped}) {
+  for (const auto* s : {&policy, &retire, &wait, &parallel, &domain, &scheduler, &disabled,
+                        &skipped, &start_cmd, &dockerfile_cmd}) {
     if (!s->ok()) return s->status();
   }
   StatusOr<std::vector<StorageMount>> mounts = store->ListStorageMounts(pass.app);
@@ -67,6 +69,7 @@ static Status LoadProperties(Store* store, AppPass& pass) {
   pass.wait_to_retire = SettingInt(*retire, 60);
   pass.default_wait = wait->empty() ? 10 : SettingInt(*wait, 10);
   pass.max_parallel = std::max(SettingInt(*parallel, 1), 1);
+  pass.start_cmd = start_cmd->empty() ? *dockerfile_cmd : *start_cmd;
   pass.domain = *domain;
   pass.scheduler = *scheduler;
   pass.checks_disabled = SplitCommas(*disabled);
@@ -75,8 +78,14 @@ static Status LoadProperties(Store* store, AppPass& pass) {
 }
 
 // Picks the release to run: the desired one once prepared, else the live one.
+// The desired release once it is ready, else the current one. With ps skip-deploy a release
+// that never went live is recorded but not started: what runs keeps running.
 static StatusOr<std::optional<Release>> ReleaseToRun(Store* store, const App& row) {
-  for (const auto& id : {row.desired_release, row.current_release}) {
+  StatusOr<std::string> skip = store->ComputedProperty("ps", row.name, "skip-deploy", "false");
+  if (!skip.ok()) return skip.status();
+  const std::optional<int64_t> desired =
+      *skip == "true" ? row.current_release : row.desired_release;
+  for (const auto& id : {desired, row.current_release}) {
     if (!id) continue;
     StatusOr<Release> r = store->GetRelease(*id);
     if (!r.ok()) return r.status();

@@ -12,11 +12,13 @@
 namespace dokku {
 
 std::string AppPass::CommandOf(const std::string& proctype) const {
-  if (!procfile) return "";
-  for (const ProcfileEntry& e : *procfile) {
-    if (e.type == proctype) return e.command;
+  if (procfile) {
+    for (const ProcfileEntry& e : *procfile) {
+      if (e.type == proctype) return e.command;
+    }
   }
-  return "";
+  // ps start-cmd stands in for the image's CMD when no Procfile line says what web runs.
+  return proctype == "web" ? start_cmd : "";
 }
 
 std::vector<std::string> AppPass::EnvOf(const std::string& proctype, const std::string& dyno,

@@ -54,7 +54,8 @@ struct AppPass {
   std::optional<int> stop_timeout;  // loaded early: retirements need it before BuildDesired
   int wait_to_retire = 60;
   int default_wait = 10;
-  int max_parallel = 1;  // ps max-parallel (app, global, Dokku's 1): indices replaced at once
+  std::string start_cmd;  // ps start-cmd, else dockerfile-start-cmd: web's command sans Procfile
+  int max_parallel = 1;   // ps max-parallel (app, global, Dokku's 1): indices replaced at once
   std::string domain;
   std::vector<std::string> checks_disabled, checks_skipped;
   std::map<std::string, std::string> env;  // config vars, global under app (GetMergedConfig)
@@ -87,7 +88,8 @@ struct AppPass {
   bool heals_pending = false;
 
   int StopTimeout() const { return stop_timeout.value_or(30); }
-  // The Procfile command of a process type ("" without one: the image's own command).
+  // The Procfile command of a process type; for web without one, start_cmd; "" leaves the
+  // image's own command.
   std::string CommandOf(const std::string& proctype) const;
   // A container's environment as KEY=VALUE: the config vars, then DYNO=<dyno>, then for web
   // PORT=<web_port>; other types keep a PORT config var, else get an empty PORT.

@@ -235,7 +235,12 @@ class ControlServerTest : public ::testing::Test {
     image_ = docker_.AddImage("dokku/app:v1");
     server_ = std::make_unique<control::ControlServer>(
         control::ControlServerOptions{control::SocketPath(cli_.state_dir()), "nonexistent-group"},
-        control::ControlDeps{cli_.state_dir(), store_id_, &docker_, &io_, {}});
+        control::ControlDeps{
+            cli_.state_dir(), store_id_, &docker_, &io_, {}, [this](const std::string& app) {
+              // Plays a reconcile pass: the due retirements are done.
+              enqueued_.push_back(app);
+              ASSERT_TRUE(cli_.daemon().RemoveRetirement("cafe00000000aa").ok());
+            }});
     ASSERT_TRUE(server_->Start().ok());
   }
   void TearDown() override { server_->Stop(); }
@@ -258,6 +263,7 @@ class ControlServerTest : public ::testing::Test {
   FakeDocker docker_;
   testing::FakeContainerIo io_;
   std::string store_id_, image_;
+  std::vector<std::string> enqueued_;
   std::unique_ptr<control::ControlServer> server_;
 };
 
@@ -329,6 +335,31 @@ TEST_F(ControlServerTest, EnterRunsInTheNamedContainerAndReturnsItsExitCode) {
             " !     Available types for app (app): web worker\n");
 }
 
+TEST_F(ControlServerTest, PsRetireAsksForDueRetirementsAndRetiresExpiredRuns) {
+  ASSERT_TRUE(cli_.daemon().AddRetirement("cafe00000000aa", "app", 0).ok());
+  ContainerSpec run;
+  run.name = "app.run.7";
+  run.image = image_;
+  run.labels = {{kLabelApp, "app"},
+                {kLabelContainerType, "run"},
+                {kLabelRunStore, store_id_},
+                {kLabelDeadline, "0"}};
+  StatusOr<std::string> id = docker_.CreateContainer(run);
+  ASSERT_TRUE(id.ok());
+  ASSERT_TRUE(docker_.StartContainer(*id).ok());
+  testing::CliResult r = cli_.Run({"ps:retire"});
+  ASSERT_EQ(r.rc, 0) << r.Describe();
+  EXPECT_EQ(r.out,
+            "-----> Retiring old containers and images\n"
+            "       Attempting to retire app container cafe00000000\n"
+            "-----> Retiring expired run and cron containers\n"
+            "-----> Retiring all run and cron containers\n"
+            "       Retiring container " +
+                id->substr(0, 12) + "\n");
+  EXPECT_EQ(enqueued_, std::vector<std::string>{"app"});
+  EXPECT_FALSE(docker_.Find("app.run.7").has_value());
+}
+
 TEST_F(ControlServerTest, ArgumentErrorsNeedNoDaemon) {
   server_->Stop();  // nothing below may reach it
   struct Case {
@@ -370,6 +401,31 @@ TEST_F(ControlServerTest, ArgumentErrorsNeedNoDaemon) {
   r = cli_.Run({"logs", "app"});
   EXPECT_EQ(r.rc, 1);
   EXPECT_NE(r.err.find("dokkud is not running"), std::string::npos) << r.err;
+}
+
+}  // namespace
+}  // namespace dokku
+
+namespace dokku {
+namespace {
+
+TEST(PsRestoreTest, StartsAppsUnlessTheirRestorePropertyIsFalse) {
+  testing::CliHarness cli;
+  cli.DeployApp("app", {testing::CliHarness::Container("app", "web", 1, "c1")});
+  cli.DeployApp("kept", {testing::CliHarness::Container("kept", "web", 1, "c2")});
+  ASSERT_EQ(cli.Run({"ps:set", "kept", "restore", "false"}).rc, 0);
+  testing::CliResult r = cli.Run({"ps:restore"});
+  EXPECT_EQ(r.rc, 0) << r.Describe();
+  EXPECT_NE(r.err.find(" !     Restore specified without app, assuming --all\n"), std::string::npos)
+      << r.err;
+  EXPECT_NE(r.err.find(" !     Skipping ps:restore for kept as restore property is false\n"),
+            std::string::npos);
+  EXPECT_NE(r.out.find("-----> Running restore against app app\n-----> Starting app\n"),
+            std::string::npos)
+      << r.out;
+  EXPECT_NE(r.err.find(" !     App app already running\n"), std::string::npos);
+  r = cli.Run({"ps:restore", "missing"});
+  EXPECT_EQ(r.rc, 20);
 }
 
 }  // namespace

@@ -1234,3 +1234,52 @@ TEST_F(ReconcilerTest, AnIndexReplacedTwiceInOneSecondGetsADistinctRetiringName)
 
 }  // namespace
 }  // namespace dokku
+
+// ps start-cmd and skip-deploy -----------------------------------------------------------------
+
+namespace dokku {
+namespace {
+
+TEST_F(ReconcilerTest, StartCmdReplacesTheImageCmdOfWebWithoutAProcfile) {
+  AddImage("v1");
+  ASSERT_OK(store_->SetProperty("ps", "app", "dockerfile-start-cmd", "httpd -f -p 9999"));
+  Deploy("v1");
+  EXPECT_EQ(docker_.SpecOf("app.web.1")->cmd,
+            (std::vector<std::string>{"/bin/sh", "-c", "httpd -f -p 9999"}));
+  ASSERT_OK(store_->SetProperty("ps", "app", "start-cmd", "httpd -f -p $PORT -h /www"));
+  Pass();
+  EXPECT_EQ(docker_.SpecOf("app.web.1")->cmd,
+            (std::vector<std::string>{"/bin/sh", "-c", "httpd -f -p $PORT -h /www"}))
+      << "start-cmd wins over dockerfile-start-cmd, and a change rolls web";
+  ASSERT_OK(store_->SetProperty("ps", "app", "start-cmd", ""));
+  ASSERT_OK(store_->SetProperty("ps", "app", "dockerfile-start-cmd", ""));
+  Pass();
+  EXPECT_TRUE(docker_.SpecOf("app.web.1")->cmd.empty()) << "unset: the image's CMD again";
+}
+
+TEST_F(ReconcilerTest, StartCmdLeavesProcfileTypesAlone) {
+  AddImage("v1", {{"Procfile", "web: httpd -f -p $PORT\n"}});
+  ASSERT_OK(store_->SetProperty("ps", "app", "start-cmd", "sleep 1"));
+  Deploy("v1");
+  EXPECT_EQ(docker_.SpecOf("app.web.1")->cmd,
+            (std::vector<std::string>{"/bin/sh", "-c", "httpd -f -p $PORT"}));
+}
+
+TEST_F(ReconcilerTest, SkipDeployRecordsTheReleaseAndKeepsTheOldOneRunning) {
+  const std::string v1 = AddImage("v1");
+  Deploy("v1");
+  const std::string v2 = AddImage("v2");
+  ASSERT_OK(store_->SetProperty("ps", "app", "skip-deploy", "true"));
+  Deploy("v2");
+  EXPECT_EQ(docker_.SpecOf("app.web.1")->image, v1) << "v2 is recorded, not started";
+  App app = GetApp();
+  EXPECT_EQ(app.observed_generation, app.generation) << "the deploy command returns";
+  EXPECT_EQ(store_->GetRelease(*app.desired_release)->status, "prepared");
+  EXPECT_THAT(EventTexts(), Contains(::testing::HasSubstr("ps skip-deploy is true")));
+  ASSERT_OK(store_->SetProperty("ps", "app", "skip-deploy", ""));
+  Pass();
+  EXPECT_EQ(docker_.SpecOf("app.web.1")->image, v2) << "unset: the recorded release starts";
+}
+
+}  // namespace
+}  // namespace dokku
