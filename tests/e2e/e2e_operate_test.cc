@@ -91,13 +91,22 @@ TEST_F(E2EOperateTest, RunPropagatesTheExitCodeSeesTheEnvAndLeavesNoContainer) {
   r = testutil::RunDokku(state_dir(), {"run", app, "cat"}, "piped through\n");
   EXPECT_EQ(r.out, "piped through\n") << "stdin reaches the command: " << r.Describe();
 
-  r = Dokku({"run:detached", app, "sleep", "300"});
+  r = Dokku({"run:detached", app, "sh", "-c", "echo detached says hi; sleep 300"});
   ASSERT_EQ(r.exit_code, 0) << r.Describe();
   const std::string name = testutil::NonEmptyLines(r.out).back();
   EXPECT_TRUE(name.starts_with(app + ".run.")) << name;
   r = Dokku({"run:list", app});
   EXPECT_TRUE(Contains(r.out, name)) << r.Describe();
-  EXPECT_TRUE(Contains(r.out, "\"sleep 300\""));
+  EXPECT_TRUE(Contains(r.out, "echo detached says hi; sleep 300\"")) << r.out;
+  const std::string number = name.substr(name.rfind('.') + 1);
+  EXPECT_TRUE(WaitFor(
+      [&] {
+        return Contains(Dokku({"run:logs", app}).out,
+                        "app[" + number + "]:\x1b[0m detached says hi");
+      },
+      10000))
+      << Dokku({"run:logs", app}).Describe();
+  EXPECT_EQ(Dokku({"run:logs", "--container", name, "-q"}).out, "detached says hi\n");
   // The reconciler leaves run containers alone: a restart replaces web and worker only.
   ASSERT_EQ(Dokku({"ps:restart", app}).exit_code, 0);
   EXPECT_EQ(FindContainer(app, name)->state, "running");

@@ -430,3 +430,33 @@ TEST(PsRestoreTest, StartsAppsUnlessTheirRestorePropertyIsFalse) {
 
 }  // namespace
 }  // namespace dokku
+
+namespace dokku {
+namespace {
+
+TEST(LogsFailedTest, PrintsTheFailedContainersOutputOfTheLastDeploy) {
+  testing::CliHarness cli;
+  cli.DeployApp("app", {});
+  testing::CliResult r = cli.Run({"logs:failed", "app"});
+  EXPECT_EQ(r.rc, 1);
+  EXPECT_EQ(r.out, "=====> app failed deploy logs\n");
+  EXPECT_EQ(r.err, " !     No failed containers found\n");
+  cli.ApplyAll("app", {{"info1", "Deploying app (dokku/app:v1)..."},
+                       {"info2", "Start of app container output (abc web.1)"},
+                       {"verbose", "an old failure"},
+                       {"info2", "End of app container output (abc web.1)"},
+                       {"info1", "Deploying app (dokku/app:v2)..."},
+                       {"info2", "Start of app container output (def web.1)"},
+                       {"verbose", "panic: no DATABASE_URL"},
+                       {"info2", "End of app container output (def web.1)"},
+                       {"info1", "Could not start due to 1 failed checks"}});
+  r = cli.Run({"logs:failed", "app"});
+  EXPECT_EQ(r.rc, 0) << r.Describe();
+  EXPECT_EQ(r.out, "=====> app failed deploy logs\npanic: no DATABASE_URL\n");
+  r = cli.Run({"logs:failed", "--all"});
+  EXPECT_NE(r.out.find("-----> Running logs:failed against app app\n"), std::string::npos);
+  EXPECT_EQ(cli.Run({"logs:failed", "missing"}).rc, 20);
+}
+
+}  // namespace
+}  // namespace dokku
