@@ -6,6 +6,7 @@
 #include <optional>
 
 #include "cli/commands.h"
+#include "cli/ssh_command.h"
 
 extern char** environ;
 
@@ -84,9 +85,7 @@ int Dispatch(Context& ctx, const std::vector<std::string>& args) {
   return command->run(ctx, rest);
 }
 
-}  // namespace
-
-int RunCli(const std::vector<std::string>& args, const CliIo& io, const CliEnv& env) {
+int RunArgs(const std::vector<std::string>& args, const CliIo& io, const CliEnv& env) {
   Context ctx(io, env);
   int rc = kExitError;
   try {
@@ -98,6 +97,32 @@ int RunCli(const std::vector<std::string>& args, const CliIo& io, const CliEnv& 
   ctx.out().flush();
   ctx.err().flush();
   return rc;
+}
+
+// `dokku --ssh`: the command line is SSH_ORIGINAL_COMMAND, split as Dokku's dispatcher does.
+int DispatchSsh(const CliIo& io, const CliEnv& env) {
+  CliEnv ssh_env = env;
+  auto var = [&](const char* name, const char* fallback) {
+    auto it = env.vars.find(name);
+    return it == env.vars.end() || it->second.empty() ? std::string(fallback) : it->second;
+  };
+  ssh_env.vars["SSH_USER"] = var("USER", "dokku");
+  ssh_env.vars["SSH_NAME"] = var("NAME", "default");
+  const std::string command = var("SSH_ORIGINAL_COMMAND", "");
+  ssh_env.vars.erase("SSH_ORIGINAL_COMMAND");
+  StatusOr<std::vector<std::string>> words = ParseSshCommand(command);
+  if (!words.ok()) {
+    Context ctx(io, ssh_env);
+    return ctx.FailStatus(words.status());
+  }
+  return RunArgs(*words, io, ssh_env);
+}
+
+}  // namespace
+
+int RunCli(const std::vector<std::string>& args, const CliIo& io, const CliEnv& env) {
+  if (args.size() == 1 && args[0] == "--ssh") return DispatchSsh(io, env);
+  return RunArgs(args, io, env);
 }
 
 std::map<std::string, std::string> ProcessEnvironment() {

@@ -31,9 +31,13 @@ struct CliEnv {
   // Pause between polls of the daemon's progress; null = really sleep. Tests inject one that
   // advances a FakeClock and plays the daemon.
   std::function<void(int64_t ms)> sleep_ms;
+  // The effective uid root-only commands check; null = geteuid(). Tests inject one.
+  std::function<unsigned()> effective_uid;
 };
 
-// `args` excludes the program name: {"--quiet", "ps:scale", "app", "web=2"}.
+// `args` excludes the program name: {"--quiet", "ps:scale", "app", "web=2"}. Exactly {"--ssh"}
+// is the authorized_keys forced command: the command line comes from SSH_ORIGINAL_COMMAND
+// (ParseSshCommand), run with SSH_USER ($USER, else dokku) and SSH_NAME ($NAME, else default).
 int RunCli(const std::vector<std::string>& args, const CliIo& io, const CliEnv& env);
 
 // The process environment as a map, for main().

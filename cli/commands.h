@@ -41,6 +41,7 @@ std::span<const Command> SchedulerCommands();
 std::span<const Command> StorageCommands();
 std::span<const Command> DockerOptionsCommands();
 std::span<const Command> ResourceCommands();
+std::span<const Command> SshKeysCommands();
 
 const std::vector<Topic>& Topics();
 const Command* FindCommand(std::string_view name);

@@ -102,15 +102,6 @@ std::string JsonList(const ConfigVars& vars) {
       "[", "]");
 }
 
-int Base64Digit(char c) {
-  if (c >= 'A' && c <= 'Z') return c - 'A';
-  if (c >= 'a' && c <= 'z') return c - 'a' + 26;
-  if (c >= '0' && c <= '9') return c - '0' + 52;
-  if (c == '+') return 62;
-  if (c == '/') return 63;
-  return -1;
-}
-
 }  // namespace
 
 std::optional<std::string> ExportConfig(const ConfigVars& vars, std::string_view format) {
@@ -173,41 +164,6 @@ std::string GoJsonString(std::string_view text) {
     }
   }
   return out + "\"";
-}
-
-std::optional<std::string> DecodeBase64(std::string_view text, size_t* bad_offset) {
-  std::string out;
-  unsigned bits = 0;
-  int nbits = 0, digits = 0, padding = 0;
-  size_t quantum_start = 0;
-  for (size_t i = 0; i < text.size(); ++i) {
-    const char c = text[i];
-    if (c == '\r' || c == '\n') continue;
-    if (digits == 0) quantum_start = i;
-    if (c == '=') {
-      // Padding may only finish a quantum of 2 or 3 digits, and nothing may follow it.
-      if (digits + padding < 2) return (*bad_offset = i), std::nullopt;
-      ++padding;
-      if (digits + padding == 4) {
-        if (text.substr(i + 1).find_first_not_of("\r\n") != std::string_view::npos)
-          return (*bad_offset = i + 1), std::nullopt;
-        return out;
-      }
-      continue;
-    }
-    const int d = Base64Digit(c);
-    if (d < 0 || padding > 0) return (*bad_offset = i), std::nullopt;
-    bits = (bits << 6) | static_cast<unsigned>(d);
-    nbits += 6;
-    if (nbits >= 8) {
-      nbits -= 8;
-      out += static_cast<char>((bits >> nbits) & 0xFF);
-    }
-    digits = (digits + 1) % 4;
-    if (digits == 0) nbits = 0, bits = 0;
-  }
-  if (digits != 0 || padding != 0) return (*bad_offset = quantum_start), std::nullopt;
-  return out;
 }
 
 std::string TrimForDisplay(std::string_view value) {

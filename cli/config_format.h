@@ -1,5 +1,5 @@
 // How config vars are printed: config:show's padded columns, every config:export --format, Go's
-// JSON string escaping and the base64 that config:set --encoded takes. Pure functions.
+// JSON string escaping. Pure functions.
 #pragma once
 
 #include <map>
@@ -23,10 +23,6 @@ std::vector<std::string> PrettyConfigLines(const ConfigVars& vars);
 
 // A JSON string literal escaped as Go's encoding/json does (<, >, & and U+2028/9 as \u).
 std::string GoJsonString(std::string_view text);
-
-// Standard base64 (padding required, CR/LF ignored). On bad input, nullopt and *bad_offset is
-// the input byte Go's decoder names.
-std::optional<std::string> DecodeBase64(std::string_view text, size_t* bad_offset);
 
 // Whitespace trimmed from both ends (what Dokku shows of a value).
 std::string TrimForDisplay(std::string_view value);

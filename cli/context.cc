@@ -1,6 +1,7 @@
 #include "cli/context.h"
 
 #include <fmt/format.h>
+#include <unistd.h>
 
 #include <chrono>
 #include <istream>
@@ -70,6 +71,11 @@ static std::string OneLine(std::string_view text) {
     }
   }
   return out;
+}
+
+int Context::RequireRoot() {
+  const unsigned uid = env_.effective_uid ? env_.effective_uid() : ::geteuid();
+  return uid == 0 ? kExitOk : Fail("This command must be run as root");
 }
 
 int Context::Fail(std::string_view text, int code) {

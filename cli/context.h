@@ -56,6 +56,10 @@ class Context {
   int in_fd() const { return io_.in_fd; }
   // $DOKKU_LIB_ROOT, else /var/lib/dokku.
   std::string StateDir() const;
+  // $DOKKU_ROOT (the dokku user's home, which holds .ssh/authorized_keys), else /home/dokku.
+  std::string DokkuRoot() const { return Getenv("DOKKU_ROOT", "/home/dokku"); }
+  // Fails with Dokku's " !     This command must be run as root" (1) unless euid is 0.
+  int RequireRoot();
   std::ostream& out() { return *io_.out; }
   std::ostream& err() { return *io_.err; }
 

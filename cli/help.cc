@@ -22,6 +22,7 @@ const std::vector<Topic>& Topics() {
       {"resource", "Manage resource settings for an app", ResourceCommands()},
       {"run", "Run a one-off process inside a container", RunCommands()},
       {"scheduler", "Manage scheduler settings", SchedulerCommands()},
+      {"ssh-keys", "Manage public ssh keys used for deployment", SshKeysCommands()},
       {"storage", "Manage mounted volumes", StorageCommands()},
       {"tags", "Manage docker image tags", TagsCommands()},
   };

@@ -5,6 +5,7 @@
 #pragma once
 
 #include <cstdint>
+#include <functional>
 #include <map>
 #include <memory>
 #include <optional>
@@ -15,6 +16,7 @@
 #include "store/docker_options.h"
 #include "store/host_config.h"
 #include "store/ports.h"
+#include "store/ssh_keys.h"
 #include "store/status.h"
 #include "store/types.h"
 
@@ -169,6 +171,18 @@ class Store {
                                        const std::string& process_type);
   // Sorted by phase, process type and option.
   StatusOr<std::vector<DockerOption>> ListDockerOptions(const std::string& app);
+
+  // ---- ssh keys (store_ssh_keys.cc) ----
+  // Each change runs `publish` with the resulting keys (in insertion order) inside its
+  // transaction and commits only when it succeeds, so authorized_keys and the table agree.
+  using PublishSshKeys = std::function<Status(const std::vector<SshKey>&)>;
+  // Validates the name and the key (fingerprint recomputed); AlreadyExists for a taken name
+  // ("Duplicate ssh key name") or fingerprint ("Duplicate ssh public key specified").
+  Status AddSshKey(const SshKey& key, const PublishSshKeys& publish);
+  StatusOr<std::vector<SshKey>> ListSshKeys();
+  // Removes the key named `value` (or with fingerprint `value`); returns how many were removed.
+  StatusOr<int> RemoveSshKey(const std::string& value, bool by_fingerprint,
+                             const PublishSshKeys& publish);
 
   // ---- releases ----
   // tags:deploy / ps:rebuild: a new pending release of dokku/<app>:<tag>; the app's desired

@@ -1,8 +1,10 @@
 // Text helpers every component shares: UTF-8 well-formedness (image files, config values) and
-// POSIX shell quoting (config:export, Swarm healthchecks) and Go template escaping (Swarm).
+// base64 (config:set --encoded, SSH keys), POSIX shell quoting (config:export, Swarm healthchecks)
+// and Go template escaping (Swarm).
 #pragma once
 
 #include <cstddef>
+#include <optional>
 #include <string>
 #include <string_view>
 
@@ -18,5 +20,12 @@ std::string ShellQuote(std::string_view value);
 // `text` with every "{{" written as a Go template action that prints "{{", so a template
 // expansion (Swarm expands env values, labels and mounts) gives `text` back unchanged.
 std::string EscapeGoTemplate(std::string_view text);
+
+// Standard base64 (padding required, CR/LF ignored). On bad input, nullopt and *bad_offset is
+// the input byte Go's decoder names.
+std::optional<std::string> DecodeBase64(std::string_view text, size_t* bad_offset);
+
+// Standard base64 of `data`, with '=' padding when `pad` (SSH fingerprints are unpadded).
+std::string EncodeBase64(std::string_view data, bool pad);
 
 }  // namespace dokku

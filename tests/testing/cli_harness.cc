@@ -24,6 +24,7 @@ CliResult CliHarness::Run(const std::vector<std::string>& args, const std::strin
     ++sleeps_;
     if (on_sleep_) on_sleep_();
   };
+  env.effective_uid = [this] { return uid_; };
   CliResult r;
   r.rc = RunCli(args, {&in, &out, &err}, env);
   r.out = out.str();

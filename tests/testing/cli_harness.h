@@ -39,6 +39,8 @@ class CliHarness {
   // Called after every 50 ms poll pause (the clock has already advanced).
   void OnSleep(std::function<void()> fn) { on_sleep_ = std::move(fn); }
   int sleeps() const { return sleeps_; }
+  // The effective uid commands see (root-only commands check it); 0 unless set.
+  void SetEffectiveUid(unsigned uid) { uid_ = uid; }
 
   void Beat();  // a fresh heartbeat
   // Fake dokkud pass for `app`: heartbeat, the given events, then observed = generation with
@@ -64,6 +66,7 @@ class CliHarness {
   std::unique_ptr<Store> daemon_;
   std::function<void()> on_sleep_;
   int sleeps_ = 0;
+  unsigned uid_ = 0;
 };
 
 }  // namespace dokku::testing
