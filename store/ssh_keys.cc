@@ -83,7 +83,8 @@ StatusOr<SshPublicKey> ParseSshPublicKey(std::string_view line) {
   const size_t e = rest.find_last_not_of(" \t");
   if (b != std::string_view::npos) key.comment = std::string(rest.substr(b, e - b + 1));
   if (Status s = CheckComment(key.comment); !s.ok()) return s;
-  key.fingerprint = "SHA256:" + EncodeBase64(Sha256(*decoded), false);
+  key.fingerprint = "SHA256:";
+  key.fingerprint += EncodeBase64(Sha256(*decoded), false);
   return key;
 }
 
