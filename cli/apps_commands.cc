@@ -1,5 +1,5 @@
 // apps:create, apps:destroy, apps:exists, apps:list, apps:lock / locked / unlock, and the apps
-// command table (apps:clone, apps:report and apps:set are in apps_extras.cc).
+// command table (apps:clone, apps:rename, apps:report and apps:set are in apps_extras.cc).
 #include "cli/apps_commands.h"
 
 #include <fmt/format.h>
@@ -46,6 +46,12 @@ int AppsDestroy(Context& ctx, const Args& args) {
   if (!ctx.force && !p.Has("force") && !Confirm(ctx, app)) {
     return ctx.Fail(fmt::format("Confirmation did not match {}. Aborted.", app));
   }
+  return DestroyAndFollow(ctx, app);
+}
+
+}  // namespace
+
+int DestroyAndFollow(Context& ctx, const std::string& app) {
   ctx.Info1(fmt::format("Destroying {} (including all add-ons)", app));
   StatusOr<int64_t> last = FollowStart(ctx);
   if (!last.ok()) return ctx.FailStatus(last.status());
@@ -57,6 +63,8 @@ int AppsDestroy(Context& ctx, const Args& args) {
   if (!had_deployed) return kExitOk;
   return FollowOne(ctx, *last, {Wait::Kind::kAppGone, app, *gen, std::nullopt});
 }
+
+namespace {
 
 int AppsExists(Context& ctx, const Args& args) {
   ParsedFlags p;
@@ -139,6 +147,7 @@ const Command kAppsCommands[] = {
     {"apps:list", "apps:list [--format stdout|json]", "List your apps", AppsList},
     {"apps:lock", "apps:lock <app>", "Locks an app for deployment", AppsLock},
     {"apps:locked", "apps:locked <app>", "Checks if an app is locked for deployment", AppsLocked},
+    {"apps:rename", "apps:rename [--skip-deploy] <old-app> <new-app>", "Rename an app", AppsRename},
     {"apps:report", "apps:report [<app>] [<flag>]", "Display report about an app", AppsReport},
     {"apps:set", "apps:set <app>|--global <key> <value>", "Set or clear an apps property", AppsSet},
     {"apps:unlock", "apps:unlock <app>", "Unlocks an app for deployment", AppsUnlock},

@@ -1,4 +1,7 @@
-// apps:report, apps:set and apps:clone (Dokku's plugins/apps, spec dokku-next.md §9).
+// apps:report, apps:set, apps:clone and apps:rename (Dokku's plugins/apps, spec dokku-next.md §9).
+// apps:rename is zero-downtime: the new app is created with everything of the old one and
+// deployed from its live image; only once it is live is the old app destroyed. Until then the
+// old app keeps serving its name and its domains, so no request to either name is refused.
 #include <fmt/format.h>
 
 #include "cli/apps_commands.h"
@@ -65,6 +68,25 @@ int FollowCloneDeploy(Context& ctx, const std::string& app, int64_t last,
   return FollowOne(ctx, last, {Wait::Kind::kGeneration, app, a->generation, release->id});
 }
 
+// Dokku's checks shared by apps:clone and apps:rename; returns 0 or the exit code.
+int CheckCopyNames(Context& ctx, const std::string& old_app, const std::string& new_app) {
+  if (old_app.empty()) return ctx.Fail("Please specify an app to run the command on");
+  if (new_app.empty()) return ctx.Fail("Please specify an new app name");
+  if (int code = VerifyApp(ctx, old_app)) return code;
+  Status valid = ValidateNewAppName(new_app);
+  if (!valid.ok()) return ctx.FailStatus(valid);
+  return kExitOk;
+}
+
+// Destroys the half-made new app after its deploy failed, so a failed rename changes nothing.
+void UndoRename(Context& ctx, const std::string& new_app) {
+  StatusOr<int64_t> last = FollowStart(ctx);
+  bool had_deployed = true;
+  StatusOr<int64_t> gen = ctx.store().DestroyApp(new_app, &had_deployed);
+  if (!last.ok() || !gen.ok() || !had_deployed) return;
+  FollowOne(ctx, *last, {Wait::Kind::kAppGone, new_app, *gen, std::nullopt});
+}
+
 }  // namespace
 
 int AppsReport(Context& ctx, const Args& args) {
@@ -94,11 +116,7 @@ int AppsClone(Context& ctx, const Args& args) {
   int rc = 0;
   if (!ParseCommandArgs(ctx, args, {{"skip-deploy"}, {"ignore-existing"}}, 2, &p, &rc)) return rc;
   const std::string old_app = Arg(p, 0), new_app = Arg(p, 1);
-  if (old_app.empty()) return ctx.Fail("Please specify an app to run the command on");
-  if (new_app.empty()) return ctx.Fail("Please specify an new app name");
-  if (int code = VerifyApp(ctx, old_app)) return code;
-  Status valid = ValidateNewAppName(new_app);
-  if (!valid.ok()) return ctx.FailStatus(valid);
+  if (int code = CheckCopyNames(ctx, old_app, new_app)) return code;
   if (ctx.store().RequireApp(new_app).ok()) {
     if (!p.Has("ignore-existing")) return ctx.Fail("Name is already taken");
     ctx.Warn("Name is already taken");
@@ -112,6 +130,29 @@ int AppsClone(Context& ctx, const Args& args) {
   ctx.Info1Quiet(fmt::format("Cloning {} to {}", old_app, new_app));
   ctx.Info1Quiet(fmt::format("Creating {}...", new_app));
   return FollowCloneDeploy(ctx, new_app, *last, *release);
+}
+
+int AppsRename(Context& ctx, const Args& args) {
+  ParsedFlags p;
+  int rc = 0;
+  if (!ParseCommandArgs(ctx, args, {{"skip-deploy"}}, 2, &p, &rc)) return rc;
+  const std::string old_app = Arg(p, 0), new_app = Arg(p, 1);
+  if (int code = CheckCopyNames(ctx, old_app, new_app)) return code;
+  if (ctx.store().RequireApp(new_app).ok()) return ctx.Fail("Name is already taken");
+  if (int code = RefuseIfLocked(ctx, old_app)) return code;
+  StatusOr<int64_t> last = FollowStart(ctx);
+  if (!last.ok()) return ctx.FailStatus(last.status());
+  StatusOr<std::optional<Release>> release =
+      ctx.store().RenameCopy(old_app, new_app, !p.Has("skip-deploy"));
+  if (!release.ok()) return ctx.FailStatus(release.status());
+  ctx.Info1Quiet(fmt::format("Renaming {} to {}", old_app, new_app));
+  ctx.Info1Quiet(fmt::format("Creating {}...", new_app));
+  if (int code = FollowCloneDeploy(ctx, new_app, *last, *release)) {
+    UndoRename(ctx, new_app);  // the old app never stopped serving
+    return code;
+  }
+  // The old app's teardown, once the new app serves: dokkud moves the proxy, then retires it.
+  return DestroyAndFollow(ctx, old_app);
 }
 
 }  // namespace dokku

@@ -72,6 +72,12 @@ class Store {
   // and files. Returns that release, or nullopt.
   StatusOr<std::optional<Release>> CloneApp(const std::string& old_app, const std::string& new_app,
                                             bool deploy);
+  // apps:rename's first half: CloneApp plus, in the same transaction, the old app's release
+  // history (renumbered as it was, image refs dokku/<new>:<tag>, live → superseded) and a pending
+  // create tag operation per image tag of the old app. The old app is left as it was: the caller
+  // destroys it once the new app is live.
+  StatusOr<std::optional<Release>> RenameCopy(const std::string& old_app,
+                                              const std::string& new_app, bool deploy);
 
   // ---- formation ----
   StatusOr<std::vector<FormationEntry>> GetFormation(const std::string& app);
@@ -267,6 +273,8 @@ class Store {
   Status InsertApp(const std::string& app);
   // Bumps generation and records a change; must run inside a write transaction.
   int64_t BumpGeneration(const std::string& app);
+  StatusOr<std::optional<Release>> CopyApp(const std::string& old_app, const std::string& new_app,
+                                           bool deploy, bool rename);
 
   std::unique_ptr<SQLite::Database> db_;
   const Clock* clock_;

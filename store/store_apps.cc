@@ -1,6 +1,8 @@
-// Store: apps:lock / apps:unlock and apps:clone.
+// Store: apps:lock / apps:unlock, apps:clone and apps:rename.
 #include <SQLiteCpp/SQLiteCpp.h>
 #include <fmt/format.h>
+
+#include <span>
 
 #include "store/store.h"
 #include "store/store_internal.h"
@@ -30,6 +32,34 @@ constexpr const char* kCloneStatements[] = {
     "SELECT ?2, process_type, phase, option FROM docker_options WHERE app = ?1 ORDER BY id",
 };
 
+// What apps:rename copies on top of kCloneStatements: the release history (image refs renamed,
+// the live release kept for rollbacks as superseded, rollback_of pointing at the copies) and a
+// create tag operation for every image tag of the old app, so dokkud tags dokku/<new>:<tag>.
+constexpr const char* kRenameStatements[] = {
+    "INSERT INTO releases (app, number, tag, image_ref, image_id, procfile, checks, dokku_scale, "
+    "proctypes, status, error, trigger, rollback_of, created_at, updated_at, exposed_ports, "
+    "app_json, tasks) SELECT ?2, number, tag, 'dokku/' || ?2 || ':' || tag, image_id, procfile, "
+    "checks, dokku_scale, proctypes, CASE status WHEN 'live' THEN 'superseded' ELSE status END, "
+    "error, trigger, rollback_of, created_at, updated_at, exposed_ports, app_json, tasks "
+    "FROM releases WHERE app = ?1 ORDER BY number",
+    "UPDATE releases SET rollback_of = (SELECT n.id FROM releases n JOIN releases o "
+    "ON o.number = n.number WHERE o.id = releases.rollback_of AND o.app = ?1 AND n.app = ?2) "
+    "WHERE app = ?2 AND rollback_of IS NOT NULL",
+    "INSERT INTO tag_ops (app, op, tag, image_id, created_at) "
+    "SELECT ?2, 'create', tag, image_id, strftime('%s', 'now') FROM images WHERE app = ?1 "
+    "ORDER BY tag",
+};
+
+void RunCopy(SQLite::Database& db, std::span<const char* const> statements,
+             const std::string& old_app, const std::string& new_app) {
+  for (const char* sql : statements) {
+    SQLite::Statement q(db, sql);
+    q.bind(1, old_app);
+    q.bind(2, new_app);
+    q.exec();
+  }
+}
+
 }  // namespace
 
 StatusOr<bool> Store::SetAppLocked(const std::string& app, bool locked) {
@@ -46,18 +76,25 @@ StatusOr<bool> Store::SetAppLocked(const std::string& app, bool locked) {
 
 StatusOr<std::optional<Release>> Store::CloneApp(const std::string& old_app,
                                                  const std::string& new_app, bool deploy) {
+  return CopyApp(old_app, new_app, deploy, /*rename=*/false);
+}
+
+StatusOr<std::optional<Release>> Store::RenameCopy(const std::string& old_app,
+                                                   const std::string& new_app, bool deploy) {
+  return CopyApp(old_app, new_app, deploy, /*rename=*/true);
+}
+
+StatusOr<std::optional<Release>> Store::CopyApp(const std::string& old_app,
+                                                const std::string& new_app, bool deploy,
+                                                bool rename) {
   StatusOr<App> old = GetApp(old_app);
   if (!old.ok()) return old.status();
   DOKKU_RETURN_IF_ERROR(ValidateNewAppName(new_app));
   return Guard([&]() -> StatusOr<std::optional<Release>> {
     SQLite::Transaction tx(*db_, SQLite::TransactionBehavior::IMMEDIATE);
     DOKKU_RETURN_IF_ERROR(InsertApp(new_app));
-    for (const char* sql : kCloneStatements) {
-      SQLite::Statement q(*db_, sql);
-      q.bind(1, old_app);
-      q.bind(2, new_app);
-      q.exec();
-    }
+    RunCopy(*db_, kCloneStatements, old_app, new_app);
+    if (rename) RunCopy(*db_, kRenameStatements, old_app, new_app);
     std::optional<Release> release;
     if (deploy && old->current_release) {
       SQLite::Statement q(
@@ -66,10 +103,11 @@ StatusOr<std::optional<Release>> Store::CloneApp(const std::string& old_app,
       if (q.executeStep()) {
         Release r = internal::ReadRelease(q);
         r.app = new_app;
+        if (rename) r.image_ref = fmt::format("dokku/{}:{}", new_app, r.tag);
         r.status = "prepared";  // pinned to the old release's image id and files
         r.error.clear();
         r.tasks.clear();
-        r.trigger = fmt::format("apps:clone {}", old_app);
+        r.trigger = fmt::format("{} {}", rename ? "apps:rename" : "apps:clone", old_app);
         r.rollback_of.reset();
         r.created_at = r.updated_at = clock_->NowSeconds();
         release = internal::InsertRelease(*db_, r);

@@ -1,11 +1,12 @@
 // CliAppsTest: apps:report / apps:set / apps:list --format json / apps:lock / locked / unlock /
-// apps:clone (spec dokku-next.md §9), the deploy lock's refusals, and the report JSON key
-// convention (§0.1) of every *:report.
+// apps:clone / apps:rename (spec dokku-next.md §9), the deploy lock's refusals, and the report JSON
+// key convention (§0.1) of every *:report.
 #include <gtest/gtest.h>
 
 #include <nlohmann/json.hpp>
 
 #include "tests/testing/cli_harness.h"
+#include "tests/testing/testutil.h"
 
 namespace dokku {
 namespace {
@@ -348,6 +349,127 @@ TEST_F(CliAppsTest, CloneDeploysTheOldAppsImage) {
   EXPECT_EQ(h_.daemon().GetApp("new")->desired_release, releases[0].id);
 }
 
+TEST_F(CliAppsTest, RenameErrorsChangeNothing) {
+  Deploy("old");
+  ASSERT_EQ(h_.Run({"apps:create", "taken"}).rc, 0);
+  ASSERT_EQ(h_.Run({"apps:create", "myapp"}).rc, 0);
+  ASSERT_EQ(h_.Run({"apps:lock", "myapp"}).rc, 0);
+  const std::string before = h_.Dump();
+  RunCases({
+      {{"apps:rename"}, 1, "", " !     Please specify an app to run the command on\n"},
+      {{"apps:rename", "old"}, 1, "", " !     Please specify an new app name\n"},
+      {{"apps:rename", "missing", "new"}, 20, "", " !     App missing does not exist\n"},
+      {{"apps:rename", "old", "taken"}, 1, "", " !     Name is already taken\n"},
+      {{"apps:rename", "old", "old"}, 1, "", " !     Name is already taken\n"},
+      {{"apps:rename", "myapp", "new"}, 1, "", kLockedErr},
+      {{"apps:rename", "--skip-deploy", "myapp", "new"}, 1, "", kLockedErr},
+  });
+  CliResult bad = h_.Run({"apps:rename", "old", "Bad_Name"});
+  EXPECT_EQ(bad.rc, 1) << bad.Describe();
+  EXPECT_NE(bad.err.find("App name must begin with lowercase alphanumeric character"),
+            std::string::npos)
+      << bad.err;
+  EXPECT_EQ(h_.Run({"apps:rename", "old", "a", "b"}).rc, 2);
+  EXPECT_EQ(h_.Run({"apps:rename", "--ignore-existing", "old", "new"}).rc, 2);
+  EXPECT_EQ(h_.Dump(), before);
+}
+
+// A fake dokkud for apps:rename: `app`'s desired release goes live, deleted apps are purged.
+void RenameDaemon(CliHarness& h, const std::string& app, const std::string& error = "") {
+  h.Beat();
+  h.OnSleep([&h, app, error] {
+    h.Beat();
+    StatusOr<std::vector<App>> apps = h.daemon().ListApps(/*include_deleting=*/true);
+    ASSERT_OK(apps);
+    for (const App& a : *apps) {
+      if (a.deleting) {
+        EXPECT_OK(h.daemon().PurgeApp(a.name));
+      } else if (a.name == app && a.observed_generation < a.generation && a.desired_release) {
+        Release r = *h.daemon().GetRelease(*a.desired_release);
+        r.status = error.empty() ? "live" : "failed";
+        r.error = error;
+        EXPECT_OK(h.daemon().UpdateRelease(r));
+        if (error.empty()) EXPECT_OK(h.daemon().SetCurrentRelease(app, r.id));
+        h.ApplyAll(app, {}, error);
+      }
+    }
+  });
+}
+
+TEST_F(CliAppsTest, RenameMovesSettingsHistoryAndTags) {
+  Deploy("old");
+  const Release v1 = h_.daemon().ListReleases("old")->front();
+  ASSERT_OK(h_.daemon().ReplaceImages(
+      "old", {{"old", "v1", v1.image_id, 10, 100}, {"old", "latest", v1.image_id, 10, 100}}));
+  ASSERT_EQ(h_.Run({"config:set", "--no-restart", "old", "A=1"}).rc, 0);
+  ASSERT_EQ(h_.Run({"ps:scale", "--skip-deploy", "old", "web=2"}).rc, 0);
+  const std::string old_config = h_.Run({"config:export", "old", "--format", "json"}).out;
+  const std::string old_scale = h_.Run({"ps:scale", "old"}).out;
+  RenameDaemon(h_, "new");
+  RunCases({{{"apps:rename", "old", "new"},
+             0,
+             "-----> Renaming old to new\n-----> Creating new...\n"
+             "-----> Destroying old (including all add-ons)\n",
+             ""}});
+  EXPECT_FALSE(h_.daemon().FindApp("old")->has_value());
+  EXPECT_EQ(h_.Run({"config:export", "new", "--format", "json"}).out, old_config);
+  std::string scale = old_scale;
+  for (size_t at; (at = scale.find("old")) != std::string::npos;) scale.replace(at, 3, "new");
+  RunCases({{{"ps:scale", "new"}, 0, scale, ""}});
+  std::vector<Release> releases = *h_.daemon().ListReleases("new");
+  ASSERT_EQ(releases.size(), 2u);
+  EXPECT_EQ(releases[0].number, v1.number);
+  EXPECT_EQ(releases[0].status, "superseded");
+  EXPECT_EQ(releases[0].image_ref, "dokku/new:v1");
+  EXPECT_EQ(releases[1].status, "live");
+  EXPECT_EQ(releases[1].image_id, v1.image_id);
+  EXPECT_EQ(releases[1].image_ref, "dokku/new:v1");
+  EXPECT_EQ(releases[1].trigger, "apps:rename old");
+  EXPECT_EQ(h_.daemon().GetApp("new")->current_release, releases[1].id);
+  std::vector<TagOp> ops = *h_.daemon().PendingTagOps("new");
+  ASSERT_EQ(ops.size(), 2u);
+  for (const TagOp& op : ops) {
+    EXPECT_EQ(op.op, "create");
+    EXPECT_EQ(op.image_id, v1.image_id);
+  }
+  EXPECT_EQ(ops[0].tag, "latest");
+  EXPECT_EQ(ops[1].tag, "v1");
+}
+
+TEST_F(CliAppsTest, RenameWhoseDeployFailsKeepsTheOldApp) {
+  Deploy("old");
+  RenameDaemon(h_, "new", "checks failed");
+  CliResult r = h_.Run({"apps:rename", "old", "new"});
+  EXPECT_NE(r.rc, 0) << r.Describe();
+  EXPECT_EQ(r.out.find("Destroying old"), std::string::npos) << r.out;
+  EXPECT_TRUE(h_.daemon().RequireApp("old").ok());
+  EXPECT_FALSE(h_.daemon().FindApp("new")->has_value());
+  EXPECT_EQ(h_.daemon().ListContainers("old")->size(), 1u);
+}
+
+TEST_F(CliAppsTest, RenameSkipDeployAndNeverDeployed) {
+  Deploy("old");
+  ASSERT_EQ(h_.Run({"apps:create", "fresh"}).rc, 0);
+  RenameDaemon(h_, "none");
+  RunCases({
+      {{"apps:rename", "--skip-deploy", "old", "new"},
+       0,
+       "-----> Renaming old to new\n-----> Creating new...\n"
+       "-----> Destroying old (including all add-ons)\n",
+       ""},
+      {{"apps:rename", "fresh", "renamed"},
+       0,
+       "-----> Renaming fresh to renamed\n-----> Creating renamed...\n"
+       "-----> Destroying fresh (including all add-ons)\n",
+       ""},
+      {{"apps:list"}, 0, "=====> My Apps\nnew\nrenamed\n", ""},
+  });
+  std::vector<Release> releases = *h_.daemon().ListReleases("new");
+  ASSERT_EQ(releases.size(), 1u);  // the history, no new deploy
+  EXPECT_EQ(releases[0].status, "superseded");
+  EXPECT_FALSE(h_.daemon().GetApp("new")->desired_release.has_value());
+}
+
 TEST_F(CliAppsTest, HelpListsTheAppsCommandsInDokkusOrder) {
   CliResult r = h_.Run({"apps:help"});
   EXPECT_EQ(r.rc, 0) << r.Describe();
@@ -355,8 +477,9 @@ TEST_F(CliAppsTest, HelpListsTheAppsCommandsInDokkusOrder) {
   for (const char* line :
        {"apps:clone <old-app> <new-app>", "apps:create <app>", "apps:destroy <app>",
         "apps:exists <app>", "apps:list [--format stdout|json]", "apps:lock <app>",
-        "apps:locked <app>", "apps:report [<app>] [<flag>]",
-        "apps:set <app>|--global <key> <value>", "apps:unlock <app>"}) {
+        "apps:locked <app>", "apps:rename [--skip-deploy] <old-app> <new-app>",
+        "apps:report [<app>] [<flag>]", "apps:set <app>|--global <key> <value>",
+        "apps:unlock <app>"}) {
     size_t found = r.out.find(line, at);
     EXPECT_NE(found, std::string::npos) << line << "\n" << r.out;
     if (found != std::string::npos) at = found;
