@@ -70,6 +70,21 @@ Status ValidateLine(const std::string& v) {
   return Status::InvalidArgument("Invalid value: expected one line of at most 4096 bytes");
 }
 
+// domains:add's list: comma-separated domains, each optionally "*."-prefixed.
+Status ValidateDomainList(const std::string& v) {
+  size_t start = 0, count = 0;
+  while (start < v.size()) {
+    size_t comma = v.find(',', start);
+    if (comma == std::string::npos) comma = v.size();
+    std::string d = v.substr(start, comma - start);
+    if (d.rfind("*.", 0) == 0) d = d.substr(2);
+    DOKKU_RETURN_IF_ERROR(ValidateDomain(d));
+    if (++count > 100) return Status::InvalidArgument("An app takes at most 100 domains");
+    start = comma + 1;
+  }
+  return Status::Ok();
+}
+
 const PropertyRule kRules[] = {
     {"apps", "deploy-source", true, false, ValidateLine},
     {"apps", "deploy-source-metadata", true, false, ValidateLine},
@@ -85,6 +100,7 @@ const PropertyRule kRules[] = {
     {"checks", "wait-to-retire", true, true, ValidateWaitToRetire},
     {"checks", "default-wait", false, true, ValidateDefaultWait},
     {"domains", "vhost", false, true, ValidateDomain},
+    {"domains", "vhosts", true, false, ValidateDomainList},
     {"scheduler", "selected", true, true, ValidateScheduler},
 };
 
@@ -100,24 +116,6 @@ StatusOr<const PropertyRule*> FindRule(const std::string& plugin, const std::str
   for (const std::string& k : valid) list += (list.empty() ? "" : ", ") + k;
   return Status::InvalidArgument(
       fmt::format("Invalid property specified, valid properties include: {}", list));
-}
-
-std::vector<std::string> SplitList(const std::string& s) {
-  std::vector<std::string> out;
-  size_t start = 0;
-  while (start <= s.size()) {
-    size_t comma = s.find(',', start);
-    if (comma == std::string::npos) comma = s.size();
-    if (comma > start) out.push_back(s.substr(start, comma - start));
-    start = comma + 1;
-  }
-  return out;
-}
-
-std::string JoinList(const std::vector<std::string>& v) {
-  std::string out;
-  for (const std::string& s : v) out += (out.empty() ? "" : ",") + s;
-  return out;
 }
 
 }  // namespace
@@ -284,7 +282,8 @@ StatusOr<int64_t> Store::SetChecksMode(const std::string& app, const std::string
                           "key = ?");
       q.bind(1, app);
       q.bind(2, key);
-      return q.executeStep() ? SplitList(q.getColumn(0).getString()) : std::vector<std::string>{};
+      return q.executeStep() ? SplitCommaList(q.getColumn(0).getString())
+                             : std::vector<std::string>{};
     };
     auto save = [&](const char* key, const std::vector<std::string>& list) {
       SQLite::Statement del(
@@ -298,7 +297,7 @@ StatusOr<int64_t> Store::SetChecksMode(const std::string& app, const std::string
                             "VALUES ('checks', ?, ?, ?)");
       ins.bind(1, app);
       ins.bind(2, key);
-      ins.bind(3, JoinList(list));
+      ins.bind(3, JoinCommaList(list));
       ins.exec();
     };
     std::vector<std::string> disabled = load("disabled"), skipped = load("skipped");

@@ -95,6 +95,24 @@ Status ValidateDomain(const std::string& domain) {
   return Status::Ok();
 }
 
+std::vector<std::string> SplitCommaList(const std::string& s) {
+  std::vector<std::string> out;
+  size_t start = 0;
+  while (start < s.size()) {
+    size_t comma = s.find(',', start);
+    if (comma == std::string::npos) comma = s.size();
+    if (comma > start) out.push_back(s.substr(start, comma - start));
+    start = comma + 1;
+  }
+  return out;
+}
+
+std::string JoinCommaList(const std::vector<std::string>& items) {
+  std::string out;
+  for (const std::string& s : items) out += (out.empty() ? "" : ",") + s;
+  return out;
+}
+
 Status ValidateRestartPolicy(const std::string& policy) {
   if (policy == "no" || policy == "always" || policy == "unless-stopped" ||
       policy == "on-failure") {

@@ -21,6 +21,10 @@ Status ValidateProcessType(const std::string& proctype);
 Status ValidateTag(const std::string& tag);
 // Domains: dot-separated DNS labels (lowercase letters, digits, hyphens), at most 253 chars.
 Status ValidateDomain(const std::string& domain);
+
+// "a,,b," -> {"a", "b"} and back: the comma lists properties hold (checks, domains).
+std::vector<std::string> SplitCommaList(const std::string& s);
+std::string JoinCommaList(const std::vector<std::string>& items);
 // no | always | unless-stopped | on-failure | on-failure:<0..1000>.
 Status ValidateRestartPolicy(const std::string& policy);
 // A non-negative integer without sign or spaces, at most `max`.

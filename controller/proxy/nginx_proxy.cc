@@ -219,7 +219,9 @@ StatusOr<std::string> RenderConf(const std::string& app,
   if (server_names.empty()) return Status::InvalidArgument("no server names for the nginx proxy");
   if (upstreams.empty()) return Status::InvalidArgument("no upstreams for the nginx proxy");
   for (const std::string& name : server_names) {
-    if (!IsValidDnsName(name)) return Invalid("server name", name);
+    // A leading "*." is nginx's wildcard server name (domains:add "*.example.com").
+    std::string_view bare = name.rfind("*.", 0) == 0 ? std::string_view(name).substr(2) : name;
+    if (!IsValidDnsName(bare)) return Invalid("server name", name);
   }
   for (const Upstream& u : upstreams) {
     if (!IsValidIPv4(u.ip)) return Invalid("upstream address", u.ip);

@@ -10,22 +10,11 @@
 #include "controller/model/dokku_scale.h"
 #include "controller/reconciler/reconciler.h"
 #include "store/parse_int.h"
+#include "store/validation.h"
 
 namespace dokku {
 
 namespace {
-
-std::vector<std::string> SplitCommas(const std::string& s) {
-  std::vector<std::string> out;
-  size_t start = 0;
-  while (start < s.size()) {
-    size_t comma = s.find(',', start);
-    if (comma == std::string::npos) comma = s.size();
-    if (comma > start) out.push_back(s.substr(start, comma - start));
-    start = comma + 1;
-  }
-  return out;
-}
 
 bool Listed(const std::vector<std::string>& list, const std::string& proctype) {
   return std::find(list.begin(), list.end(), "_all_") != list.end() ||
@@ -47,12 +36,13 @@ static Status LoadProperties(Store* store, AppPass& pass) {
   StatusOr<std::string> start_cmd = store->GetProperty("ps", pass.app, "start-cmd");
   StatusOr<std::string> dockerfile_cmd = store->GetProperty("ps", pass.app, "dockerfile-start-cmd");
   StatusOr<std::string> domain = get("domains", kGlobal, "vhost", "");
+  StatusOr<std::string> extra_domains = store->GetProperty("domains", pass.app, "vhosts");
   StatusOr<std::string> scheduler =
       get("scheduler", pass.app, "selected", kDefaultScheduler.data());
   StatusOr<std::string> disabled = store->GetProperty("checks", pass.app, "disabled");
   StatusOr<std::string> skipped = store->GetProperty("checks", pass.app, "skipped");
   for (const auto* s : {&policy, &retire, &wait, &parallel, &domain, &scheduler, &disabled,
-                        &skipped, &start_cmd, &dockerfile_cmd}) {
+                        &skipped, &start_cmd, &dockerfile_cmd, &extra_domains}) {
     if (!s->ok()) return s->status();
   }
   StatusOr<std::vector<StorageMount>> mounts = store->ListStorageMounts(pass.app);
@@ -71,9 +61,10 @@ static Status LoadProperties(Store* store, AppPass& pass) {
   pass.max_parallel = std::max(SettingInt(*parallel, 1), 1);
   pass.start_cmd = start_cmd->empty() ? *dockerfile_cmd : *start_cmd;
   pass.domain = *domain;
+  pass.extra_domains = SplitCommaList(*extra_domains);
   pass.scheduler = *scheduler;
-  pass.checks_disabled = SplitCommas(*disabled);
-  pass.checks_skipped = SplitCommas(*skipped);
+  pass.checks_disabled = SplitCommaList(*disabled);
+  pass.checks_skipped = SplitCommaList(*skipped);
   return Status::Ok();
 }
 
@@ -200,7 +191,12 @@ std::string Reconciler::SpecHash(const Pass& pass, const std::string& proctype) 
 }
 
 std::vector<std::string> Reconciler::ServerNames(const Pass& pass) const {
-  return {fmt::format("{}.{}", pass.app, pass.domain.empty() ? "localhost" : pass.domain)};
+  std::vector<std::string> names = {
+      fmt::format("{}.{}", pass.app, pass.domain.empty() ? "localhost" : pass.domain)};
+  for (const std::string& d : pass.extra_domains) {
+    if (std::find(names.begin(), names.end(), d) == names.end()) names.push_back(d);
+  }
+  return names;
 }
 
 std::vector<std::string> Reconciler::Urls(const Pass& pass) const {

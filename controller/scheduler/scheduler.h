@@ -57,6 +57,7 @@ struct AppPass {
   std::string start_cmd;  // ps start-cmd, else dockerfile-start-cmd: web's command sans Procfile
   int max_parallel = 1;   // ps max-parallel (app, global, Dokku's 1): indices replaced at once
   std::string domain;
+  std::vector<std::string> extra_domains;  // domains:add, served besides <app>.<domain>
   std::vector<std::string> checks_disabled, checks_skipped;
   std::map<std::string, std::string> env;  // config vars, global under app (GetMergedConfig)
   // The port web listens on: the container port of the first ports mapping (configured, else

@@ -18,6 +18,8 @@
 
 #include "controller/control/protocol.h"
 #include "tests/testing/e2e_fixture.h"
+#include "tests/testing/keepalive_client.h"
+#include "tests/testing/traffic_loop.h"
 
 namespace dokku::e2e {
 namespace {
@@ -162,6 +164,87 @@ TEST_F(E2EOperateTest, ALockedAppRefusesRestartsAndIsStillHealed) {
   EXPECT_FALSE(WaitForRunning(app, app + ".web.1", 30000).empty()) << "dokkud heals a locked app";
   ASSERT_EQ(Dokku({"apps:unlock", app}).exit_code, 0);
   DestroyApp(app);
+}
+
+// apps:rename of a serving app with a domain of its own, under fresh and keep-alive load on
+// that domain: no fresh-connection request fails, no answer has another body, and a keep-alive
+// client that sends a request again when a reused connection closes without answering (as
+// browsers do) loses none. The rename adds and removes a server block, so nginx reloads twice:
+// a strict keep-alive client loses at most the one request per connection that races each
+// reload (controller/proxy/nginx_dynamic.h), and never gets an error status. Afterwards the new
+// name serves on its default vhost, the old default vhost is gone, and the domain and config
+// followed.
+TEST_F(E2EOperateTest, RenameUnderLoadLosesNoRequest) {
+  PrivateNginx nginx;
+  ASSERT_OK(nginx.Start());
+  const std::string app = CreateApp("ren");
+  const std::string renamed = app + "-new";
+  cleanup_.AddApp(renamed);
+  BuildImage(app, "v1",
+             {{"Procfile", "web: httpd -f -p $PORT -h /app\n"}, {"index.html", "renamed ok\n"}});
+  ASSERT_FALSE(HasFailure());
+  ASSERT_NO_FATAL_FAILURE(StartDaemon(nginx.DaemonFlags()));
+  ASSERT_NO_FATAL_FAILURE(DokkuOk({"domains:set-global", "e2e.test"}));
+  const std::string domain = fmt::format("www.{}.test", app);
+  ASSERT_NO_FATAL_FAILURE(DokkuOk({"domains:add", app, domain}));
+  ASSERT_NO_FATAL_FAILURE(DokkuOk({"config:set", "--no-restart", app, "KEPT=yes"}));
+  ASSERT_NO_FATAL_FAILURE(DokkuOk({"ps:scale", "--skip-deploy", app, "web=2"}));
+  ASSERT_NO_FATAL_FAILURE(DokkuOk({"tags:deploy", app, "v1"}));
+  auto serves = [&](const std::string& host) {
+    return WaitFor([&] { return testutil::HttpGet(nginx.address(), "/", host) == "renamed ok\n"; },
+                   15000);
+  };
+  ASSERT_TRUE(serves(domain));
+  ASSERT_TRUE(serves(app + ".e2e.test"));
+
+  testutil::TrafficOptions options;
+  options.threads = 6;
+  options.good_bodies = {"renamed ok\n"};
+  constexpr int kClients = 4;
+  testutil::TrafficLoop traffic(nginx.address(), domain, options);
+  testutil::KeepAliveLoop strict(nginx.address(), domain, kClients, options.good_bodies);
+  testutil::KeepAliveLoop retrying(nginx.address(), domain, kClients, options.good_bodies);
+  retrying.RetryOnStaleConnection();
+  traffic.Start();
+  strict.Start();
+  retrying.Start();
+  CommandResult r;
+  ASSERT_NO_FATAL_FAILURE(DokkuOk({"apps:rename", app, renamed}, &r));
+  EXPECT_TRUE(Contains(r.out, fmt::format("-----> Renaming {} to {}", app, renamed))) << r.out;
+  EXPECT_TRUE(serves(renamed + ".e2e.test"));
+  // The old name's containers retire after wait-to-retire (1 s here); keep the load on past it.
+  std::this_thread::sleep_for(std::chrono::seconds(3));
+  traffic.Stop();
+  strict.Stop();
+  retrying.Stop();
+  std::cout << fmt::format(
+      "MEASURE apps_rename fresh={} failed={} keepalive_strict={} failed={} (stale {}) "
+      "keepalive_retrying={} failed={} (sent again {})\n",
+      traffic.total(), traffic.failed(), strict.total(), strict.failed(), strict.stale(),
+      retrying.total(), retrying.failed(), retrying.retried());
+  EXPECT_GT(traffic.total(), 100);
+  EXPECT_EQ(traffic.failed(), 0) << traffic.Problems();
+  EXPECT_EQ(traffic.bad_content(), 0) << traffic.Problems();
+  for (testutil::KeepAliveLoop* loop : {&strict, &retrying}) {
+    EXPECT_GT(loop->reused(), 100);
+    EXPECT_EQ(loop->bad_content(), 0) << loop->Problems();
+  }
+  EXPECT_EQ(retrying.failed(), 0) << retrying.Problems();
+  EXPECT_EQ(strict.failed(), strict.stale()) << "only reload races, no error status\n"
+                                             << strict.Problems();
+  EXPECT_LE(strict.stale(), 2 * kClients) << strict.Problems();
+
+  int status = 0;
+  testutil::HttpGet(nginx.address(), "/", app + ".e2e.test", &status);
+  EXPECT_EQ(status, 404) << "the old default vhost is gone";
+  EXPECT_EQ(Dokku({"apps:exists", app}).exit_code, 20);
+  EXPECT_EQ(Dokku({"domains:report", renamed, "--domains-app-vhosts"}).out,
+            fmt::format("{}.e2e.test {}\n", renamed, domain));
+  EXPECT_EQ(Dokku({"config:get", renamed, "KEPT"}).out, "yes\n");
+  EXPECT_TRUE(WaitFor([&] { return AppContainers(app).empty(); }, 30000))
+      << "the old name's containers retire";
+  EXPECT_EQ(WaitForRunning(renamed, renamed + ".web.2", 1000).empty(), false);
+  DestroyApp(renamed);
 }
 
 // A group and two users of this test run, removed at the end.

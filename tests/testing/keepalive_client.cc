@@ -172,6 +172,15 @@ void KeepAliveLoop::Run() {
     bool close_after = false;
     std::string body, why;
     const bool answered = KeepAliveGet(fd, host_, &status, &body, &close_after, &why);
+    if (!answered && answered_on_fd > 0) {
+      ++stale_;
+      if (retry_stale_) {
+        ++retried_;
+        close(fd);
+        fd = -1;
+        continue;
+      }
+    }
     ++total_;
     if (answered && answered_on_fd > 0) ++reused_;
     const bool good = answered && status == 200 && good_.contains(body);

@@ -27,6 +27,11 @@ class KeepAliveLoop {
   KeepAliveLoop(const KeepAliveLoop&) = delete;
   KeepAliveLoop& operator=(const KeepAliveLoop&) = delete;
 
+  // As browsers and Go's net/http do for idempotent requests (RFC 9110 9.2.2): a request a
+  // reused connection closed on without any answer is sent again once on a new connection, and
+  // counts only by its second outcome. Call before Start().
+  void RetryOnStaleConnection() { retry_stale_ = true; }
+
   void Start();
   void Stop();
 
@@ -36,6 +41,10 @@ class KeepAliveLoop {
   // Requests answered on a connection that had answered before (keep-alive really used).
   int64_t reused() const { return reused_; }
   int64_t connections() const { return connections_; }
+  // Requests a reused connection was closed on before any answer (the race of an nginx
+  // reload); those a retrying loop sent again are in retried().
+  int64_t stale() const { return stale_; }
+  int64_t retried() const { return retried_; }
   int64_t count(const std::string& body);
   std::string Problems();
 
@@ -48,7 +57,9 @@ class KeepAliveLoop {
   const int pause_ms_;
   std::vector<std::thread> workers_;
   std::atomic<bool> stop_{false};
+  bool retry_stale_ = false;
   std::atomic<int64_t> total_{0}, failed_{0}, bad_content_{0}, reused_{0}, connections_{0};
+  std::atomic<int64_t> stale_{0}, retried_{0};
   std::mutex mu_;
   std::map<std::string, int64_t> bodies_;
   std::string problems_;

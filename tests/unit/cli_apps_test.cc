@@ -541,6 +541,67 @@ TEST_F(CliAppsTest, SchedulerGlobalUnsetAndDomainsGlobal) {
   EXPECT_NE(help.out.find("Manage domains used by the proxy"), std::string::npos) << help.out;
 }
 
+// An app's extra domains: Dokku's messages, validation that changes nothing, the default vhost
+// always first, and the list following the app through apps:clone.
+TEST_F(CliAppsTest, DomainsAddRemoveSetClearAndReport) {
+  ASSERT_EQ(h_.Run({"apps:create", "myapp"}).rc, 0);
+  ASSERT_EQ(h_.Run({"domains:set-global", "e2e.test"}).rc, 0);
+  RunCases({
+      {{"domains:add", "myapp", "WWW.Example.com", "*.api.example.com"},
+       0,
+       "-----> Added www.example.com to myapp\n-----> Added *.api.example.com to myapp\n",
+       ""},
+      {{"domains:add", "myapp", "www.example.com"},
+       1,
+       "",
+       " !     www.example.com is already defined for myapp\n"},
+      {{"domains:add", "myapp", "myapp.e2e.test"},
+       1,
+       "",
+       " !     myapp.e2e.test is already defined for myapp\n"},
+      {{"domains:add", "myapp", "ok.example.com", "bad;name{}"},
+       1,
+       "",
+       " !     bad;name{} is invalid. exiting...\n"},
+      {{"domains:add", "myapp"}, 1, "", " !     Please specify a domain\n"},
+      {{"domains:add"}, 1, "", " !     Please specify an app to run the command on\n"},
+      {{"domains:add", "ghost", "a.example.com"}, 20, "", " !     App ghost does not exist\n"},
+      {{"domains:report", "myapp", "--domains-app-vhosts"},
+       0,
+       "myapp.e2e.test www.example.com *.api.example.com\n",
+       ""},
+      {{"domains:remove", "myapp", "nope.example.com"},
+       1,
+       "",
+       " !     nope.example.com is not defined for myapp\n"},
+      {{"domains:remove", "myapp", "*.api.example.com"},
+       0,
+       "-----> Removed *.api.example.com from myapp\n",
+       ""},
+      {{"domains:report", "myapp"},
+       0,
+       "=====> myapp domains information\n"
+       "       Domains app enabled:           true\n"
+       "       Domains app vhosts:            myapp.e2e.test www.example.com\n"
+       "       Domains global enabled:        true\n"
+       "       Domains global vhosts:         e2e.test\n",
+       ""},
+      {{"domains:set", "myapp", "a.example.com", "b.example.com"},
+       0,
+       "-----> Set myapp.e2e.test a.example.com b.example.com for myapp\n",
+       ""},
+  });
+  ASSERT_EQ(h_.Run({"apps:clone", "--skip-deploy", "myapp", "copy"}).rc, 0);
+  RunCases({
+      {{"domains:report", "copy", "--domains-app-vhosts"},
+       0,
+       "copy.e2e.test a.example.com b.example.com\n",
+       ""},
+      {{"domains:clear", "myapp"}, 0, "-----> Cleared domains in myapp\n", ""},
+      {{"domains:report", "myapp", "--domains-app-vhosts"}, 0, "myapp.e2e.test\n", ""},
+  });
+}
+
 // Spec §0.1: every flag's value under its stripped key, plus the `<plugin>-` legacy key for the
 // plugins whose EmitLegacyPrefix is true; stripped keys only for checks and domains.
 TEST_F(CliAppsTest, ReportJsonKeyConvention) {

@@ -203,6 +203,14 @@ TEST_F(NginxProxyTest, CreatesAMissingConfDir) {
   EXPECT_FALSE(ReadFileOr(dir_.Join("sub/dir/app.conf")).empty());
 }
 
+// domains:add's wildcard: a leading "*." is nginx's own wildcard server name and is written as is.
+TEST_F(NginxProxyTest, AcceptsALeadingWildcardServerName) {
+  ASSERT_OK(
+      proxy_.Apply("app", {"app.example.com", "*.example.org"}, {{"10.0.0.2", 5000}}, Collect()));
+  const std::string conf = ReadFileOr(dir_.Join("app.conf"));
+  EXPECT_NE(conf.find("server_name app.example.com *.example.org;"), std::string::npos) << conf;
+}
+
 TEST_F(NginxProxyTest, RejectsInjectionThroughEveryField) {
   const std::vector<std::string> names = {"ok.example.com"};
   const std::vector<Upstream> ups = {{"10.0.0.2", 5000}};
@@ -213,8 +221,9 @@ TEST_F(NginxProxyTest, RejectsInjectionThroughEveryField) {
     EXPECT_EQ(proxy_.Remove(app).code(), StatusCode::kInvalidArgument) << app;
   }
   for (const std::string& name : std::vector<std::string>{
-           "", "x;", "a b", "a}", "*.example.com", "$host", "x\ny", "a..b", "-a.com", "a-.com",
-           "UPPER.com", "a.com;include /etc/passwd", std::string(64, 'a') + ".com", "~regex"}) {
+           "", "x;", "a b", "a}", "*example.com", "a.*.com", "*.", "*.*.a.com", "$host", "x\ny",
+           "a..b", "-a.com", "a-.com", "UPPER.com", "a.com;include /etc/passwd",
+           std::string(64, 'a') + ".com", "~regex"}) {
     EXPECT_EQ(proxy_.Apply("app", {"good.com", name}, ups, Collect()).code(),
               StatusCode::kInvalidArgument)
         << name;

@@ -28,7 +28,9 @@ class RecordingProxy : public Proxy {
                const std::vector<Upstream>& upstreams, const Emit&) override {
     std::lock_guard<std::mutex> lock(mu_);
     if (!fail_apply.ok()) return fail_apply;
-    std::string line = "apply " + app + " " + (names.empty() ? "" : names[0]);
+    std::string joined;
+    for (const std::string& n : names) joined += (joined.empty() ? "" : ",") + n;
+    std::string line = "apply " + app + " " + joined;
     for (const Upstream& u : upstreams) line += " " + u.ip;
     calls.push_back(line);
     current[app] = upstreams.size();
@@ -392,6 +394,22 @@ TEST_F(ReconcilerTest, ScaleDownLeavesTheProxyBeforeStopping) {
   Pass();
   EXPECT_EQ(Running("app.web.").size(), 1u);
   EXPECT_TRUE(store_->ListRetirements()->empty());
+}
+
+// domains:add reaches the proxy on the next pass, after the default vhost, and replaces no
+// container; the list follows the global vhost too.
+TEST_F(ReconcilerTest, ExtraDomainsJoinTheServerNamesWithoutAReplacement) {
+  AddImage("v1");
+  Deploy("v1");
+  const std::string ip = docker_.Find("app.web.1")->ip;
+  docker_.ClearCalls();
+  ASSERT_OK(store_->SetProperty("domains", "app", "vhosts", "www.example.com,*.example.org"));
+  ASSERT_OK(store_->SetProperty("domains", kGlobal, "vhost", "e2e.test"));
+  Pass();
+  ASSERT_FALSE(proxy_.calls.empty());
+  EXPECT_EQ(proxy_.calls.back(), "apply app app.e2e.test,www.example.com,*.example.org " + ip);
+  EXPECT_EQ(docker_.CallCount("create"), 0);
+  EXPECT_EQ(docker_.CallCount("stop"), 0);
 }
 
 TEST_F(ReconcilerTest, ScaleDownOfOtherTypesStopsAtOnce) {
