@@ -26,6 +26,8 @@ bool Context::OpenStore() {
     return false;
   }
   store_ = std::move(opened).value();
+  if (std::string name = Getenv("SSH_NAME"); !name.empty())
+    store_->SetActor(fmt::format("ssh key {}", name));
   return true;
 }
 

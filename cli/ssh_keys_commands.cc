@@ -18,7 +18,6 @@
 namespace dokku {
 namespace {
 
-constexpr std::string_view kDokkuBin = "/usr/bin/dokku";
 constexpr size_t kMaxKeyInput = 64 * 1024;
 
 Status Errno(const std::string& what) {
@@ -45,11 +44,24 @@ Status WriteFileAtomic(const std::string& path, const std::string& content,
   return Status::Ok();
 }
 
+// The forced command's target: `$DOKKU_ROOT/.sshcommand` (written by scripts/install) when it
+// exists, else /usr/bin/dokku with the default state dir.
+StatusOr<SshCommandTarget> CommandTarget(const std::string& dokku_root) {
+  std::ifstream in(dokku_root + "/.sshcommand", std::ios::binary);
+  if (!in) return SshCommandTarget{};
+  std::string text(4096, '\0');
+  in.read(text.data(), static_cast<std::streamsize>(text.size()));
+  text.resize(static_cast<size_t>(in.gcount()));
+  return ParseSshCommandFile(text);
+}
+
 Store::PublishSshKeys PublishTo(const std::string& dokku_root) {
   return [dokku_root](const std::vector<SshKey>& keys) -> Status {
+    StatusOr<SshCommandTarget> target = CommandTarget(dokku_root);
+    if (!target.ok()) return target.status();
     const std::string dir = dokku_root + "/.ssh";
     if (::mkdir(dir.c_str(), 0700) != 0 && errno != EEXIST) return Errno("Unable to create " + dir);
-    return WriteFileAtomic(dir + "/authorized_keys", AuthorizedKeysContent(keys, kDokkuBin),
+    return WriteFileAtomic(dir + "/authorized_keys", AuthorizedKeysContent(keys, *target),
                            dokku_root);
   };
 }

@@ -99,15 +99,53 @@ Status ValidateSshKeyName(std::string_view name) {
       "Invalid ssh key name, use 1 to 64 characters of [A-Za-z0-9._@-], not starting with '-'");
 }
 
-std::string AuthorizedKeysLine(const SshKey& key, std::string_view dokku_bin) {
-  return fmt::format(R"(command="NAME=\"{}\" FINGERPRINT=\"{}\" {} --ssh",restrict {})", key.name,
-                     key.fingerprint, dokku_bin, key.public_key);
+namespace {
+
+bool IsSafePath(std::string_view path) {
+  if (path.empty() || path.front() != '/' || path.find("..") != std::string_view::npos)
+    return false;
+  return std::all_of(path.begin(), path.end(), [](char c) {
+    return std::isalnum(static_cast<unsigned char>(c)) || c == '/' || c == '.' || c == '_' ||
+           c == '+' || c == '-';
+  });
 }
 
-std::string AuthorizedKeysContent(const std::vector<SshKey>& keys, std::string_view dokku_bin) {
+}  // namespace
+
+StatusOr<SshCommandTarget> ParseSshCommandFile(std::string_view text) {
+  SshCommandTarget target;
+  while (!text.empty()) {
+    size_t nl = text.find('\n');
+    std::string_view line = text.substr(0, nl);
+    text = nl == std::string_view::npos ? std::string_view() : text.substr(nl + 1);
+    while (!line.empty() && (line.back() == '\r' || line.back() == ' ')) line.remove_suffix(1);
+    if (line.empty() || line.front() == '#') continue;
+    size_t eq = line.find('=');
+    std::string_view key = line.substr(0, eq);
+    std::string_view value = eq == std::string_view::npos ? "" : line.substr(eq + 1);
+    if (key != "DOKKU_BIN" && key != "DOKKU_LIB_ROOT") {
+      return Status::InvalidArgument(fmt::format(".sshcommand: unknown line '{}'", line));
+    }
+    if (!IsSafePath(value)) {
+      return Status::InvalidArgument(fmt::format(
+          ".sshcommand: {} must be an absolute path of [A-Za-z0-9/._+-], not '{}'", key, value));
+    }
+    (key == "DOKKU_BIN" ? target.dokku_bin : target.lib_root) = std::string(value);
+  }
+  return target;
+}
+
+std::string AuthorizedKeysLine(const SshKey& key, const SshCommandTarget& target) {
+  const std::string lib_root =
+      target.lib_root.empty() ? "" : fmt::format(R"(DOKKU_LIB_ROOT=\"{}\" )", target.lib_root);
+  return fmt::format(R"(command="NAME=\"{}\" FINGERPRINT=\"{}\" {}{} --ssh",restrict {})", key.name,
+                     key.fingerprint, lib_root, target.dokku_bin, key.public_key);
+}
+
+std::string AuthorizedKeysContent(const std::vector<SshKey>& keys, const SshCommandTarget& target) {
   std::string out;
   for (const SshKey& k : keys) {
-    out += AuthorizedKeysLine(k, dokku_bin);
+    out += AuthorizedKeysLine(k, target);
     out += '\n';
   }
   return out;

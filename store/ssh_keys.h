@@ -37,9 +37,20 @@ struct SshKey {
   std::string public_key;  // SshPublicKey::Line()
 };
 
-// `command="NAME=\"<name>\" FINGERPRINT=\"<fp>\" <dokku_bin> --ssh",restrict <key>`.
-std::string AuthorizedKeysLine(const SshKey& key, std::string_view dokku_bin);
+// Where a key's forced command runs: the dokku CLI and, when set, the state dir it is given.
+struct SshCommandTarget {
+  std::string dokku_bin = "/usr/bin/dokku";
+  std::string lib_root;  // empty: the CLI's default
+};
+// `$DOKKU_ROOT/.sshcommand` as scripts/install writes it: `DOKKU_BIN=<path>` and
+// `DOKKU_LIB_ROOT=<dir>` lines (either may be missing; blank lines and `#` comments allowed).
+// Both must be absolute paths of [A-Za-z0-9/._+-], since they go into the forced command.
+StatusOr<SshCommandTarget> ParseSshCommandFile(std::string_view text);
+
+// `command="NAME=\"<name>\" FINGERPRINT=\"<fp>\" [DOKKU_LIB_ROOT=\"<dir>\"] <bin> --ssh",restrict
+// <key>`.
+std::string AuthorizedKeysLine(const SshKey& key, const SshCommandTarget& target);
 // Every key's line, each ending in "\n" (empty for no keys).
-std::string AuthorizedKeysContent(const std::vector<SshKey>& keys, std::string_view dokku_bin);
+std::string AuthorizedKeysContent(const std::vector<SshKey>& keys, const SshCommandTarget& target);
 
 }  // namespace dokku

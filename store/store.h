@@ -263,6 +263,10 @@ class Store {
   // Milliseconds since the last heartbeat, or nullopt if no daemon ever ran.
   StatusOr<std::optional<int64_t>> HeartbeatAgeMs();
 
+  // Who is asking (e.g. "ssh key alice"): appended as " by <actor>" to the trigger of every
+  // release this store creates, for the audit trail in `releases` and the deploy log.
+  void SetActor(std::string actor) { actor_ = std::move(actor); }
+
   // For tests and benchmarks.
   SQLite::Database& db() { return *db_; }
 
@@ -276,8 +280,14 @@ class Store {
   StatusOr<std::optional<Release>> CopyApp(const std::string& old_app, const std::string& new_app,
                                            bool deploy, bool rename);
 
+  std::string WithActor(std::string trigger) const {
+    if (!actor_.empty()) trigger.append(" by ").append(actor_);
+    return trigger;
+  }
+
   std::unique_ptr<SQLite::Database> db_;
   const Clock* clock_;
+  std::string actor_;
 };
 
 }  // namespace dokku

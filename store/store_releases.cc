@@ -114,7 +114,7 @@ StatusOr<Release> Store::CreateRelease(const std::string& app, const std::string
     r.tag = tag;
     r.image_ref = fmt::format("dokku/{}:{}", app, tag);
     r.status = "pending";
-    r.trigger = trigger;
+    r.trigger = WithActor(trigger);
     r.created_at = r.updated_at = clock_->NowSeconds();
     r = internal::InsertRelease(*db_, r);
     BumpGeneration(app);
@@ -162,7 +162,7 @@ StatusOr<Release> Store::CreateRollback(const std::string& app, int64_t number) 
     Release r = target;
     r.status = "prepared";
     r.error.clear();
-    r.trigger = fmt::format("releases:rollback {}", target.number);
+    r.trigger = WithActor(fmt::format("releases:rollback {}", target.number));
     r.rollback_of = target.id;
     r.created_at = r.updated_at = clock_->NowSeconds();
     r = internal::InsertRelease(*db_, r);

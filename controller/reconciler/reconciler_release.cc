@@ -25,6 +25,7 @@ void FailRelease(Release* release, const std::string& error) {
 Status Reconciler::PrepareRelease(Pass& pass, Release* release, bool* failed) {
   *failed = false;
   pass.emit(kInfo1, fmt::format("Releasing {} ({})...", pass.app, release->image_ref));
+  if (!release->trigger.empty()) pass.emit(kVerbose, fmt::format("Trigger: {}", release->trigger));
   const bool pinned = !release->image_id.empty();
   StatusOr<ImageInfo> image =
       docker_->InspectImage(pinned ? release->image_id : release->image_ref);

@@ -15,6 +15,7 @@ DOKKUD_PACKAGES=(
   libgtest-dev libgmock-dev
   docker.io nginx libnginx-mod-http-lua busybox-static sqlite3 curl tar
   clang clang-format libclang-rt-14-dev systemd docker-compose hyperfine jq
+  openssh-server openssh-client git
 )
 
 info() { printf -- '-----> %s\n' "$*"; }

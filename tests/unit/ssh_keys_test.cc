@@ -87,10 +87,26 @@ TEST(SshKeyNameTest, Charset) {
 }
 
 TEST(AuthorizedKeysTest, LineFormat) {
-  EXPECT_EQ(AuthorizedKeysLine({"alice", kEd25519Fp, kEd25519}, "/usr/bin/dokku"),
+  EXPECT_EQ(AuthorizedKeysLine({"alice", kEd25519Fp, kEd25519}, SshCommandTarget{}),
             "command=\"NAME=\\\"alice\\\" FINGERPRINT=\\\"" + kEd25519Fp +
                 "\\\" /usr/bin/dokku --ssh\",restrict " + kEd25519);
-  EXPECT_EQ(AuthorizedKeysContent({}, "/usr/bin/dokku"), "");
+  EXPECT_EQ(AuthorizedKeysContent({}, SshCommandTarget{}), "");
+}
+
+TEST(AuthorizedKeysTest, TheInstallFileNamesTheBinaryAndStateDir) {
+  StatusOr<SshCommandTarget> t = ParseSshCommandFile(
+      "# by scripts/install\nDOKKU_BIN=/opt/d/bin/dokku\n\nDOKKU_LIB_ROOT=/srv/x\n");
+  ASSERT_TRUE(t.ok()) << t.status().message();
+  EXPECT_EQ(t->dokku_bin, "/opt/d/bin/dokku");
+  EXPECT_EQ(AuthorizedKeysLine({"bob", kEd25519Fp, kEd25519}, *t),
+            "command=\"NAME=\\\"bob\\\" FINGERPRINT=\\\"" + kEd25519Fp +
+                "\\\" DOKKU_LIB_ROOT=\\\"/srv/x\\\" /opt/d/bin/dokku --ssh\",restrict " + kEd25519);
+  EXPECT_EQ(ParseSshCommandFile("").value().dokku_bin, "/usr/bin/dokku");
+  for (const char* bad :
+       {"DOKKU_BIN=dokku", "DOKKU_BIN=/a b", "DOKKU_LIB_ROOT=/x\"; sh", "DOKKU_BIN=/x/../sh",
+        "DOKKU_BIN=/x$(id)", "SHELL=/bin/sh", "DOKKU_BIN="}) {
+    EXPECT_FALSE(ParseSshCommandFile(bad).ok()) << bad;
+  }
 }
 
 struct SplitCase {
@@ -168,8 +184,8 @@ TEST_F(SshKeysCliTest, AddListRemove) {
   r = Run({"ssh-keys:add", "bob", file});
   ASSERT_EQ(r.rc, 0) << r.Describe();
   EXPECT_EQ(Authorized(),
-            AuthorizedKeysLine({"alice", kEd25519Fp, kEd25519}, "/usr/bin/dokku") + "\n" +
-                AuthorizedKeysLine({"bob", kEcdsaFp, kEcdsa}, "/usr/bin/dokku") + "\n");
+            AuthorizedKeysLine({"alice", kEd25519Fp, kEd25519}, SshCommandTarget{}) + "\n" +
+                AuthorizedKeysLine({"bob", kEcdsaFp, kEcdsa}, SshCommandTarget{}) + "\n");
   struct stat st {};
   ASSERT_EQ(::stat(authorized().c_str(), &st), 0);
   EXPECT_EQ(st.st_mode & 0777, 0600u);
@@ -187,13 +203,29 @@ TEST_F(SshKeysCliTest, AddListRemove) {
 
   EXPECT_EQ(Run({"ssh-keys:remove", "alice"}).rc, 0);
   EXPECT_EQ(Run({"ssh-keys:remove", "nobody"}).rc, 0);
-  EXPECT_EQ(Authorized(), AuthorizedKeysLine({"bob", kEcdsaFp, kEcdsa}, "/usr/bin/dokku") + "\n");
+  EXPECT_EQ(Authorized(), AuthorizedKeysLine({"bob", kEcdsaFp, kEcdsa}, SshCommandTarget{}) + "\n");
   r = Run({"ssh-keys:remove", "--fingerprint", kEcdsaFp});
   EXPECT_EQ(r.rc, 0) << r.Describe();
   EXPECT_EQ(Authorized(), "");
   r = Run({"ssh-keys:remove", "bob"});
   EXPECT_EQ(r.err, " !     No public keys found.\n");
   EXPECT_EQ(Run({"ssh-keys:list"}).err, " !     authorized_keys is empty for dokku\n");
+}
+
+TEST_F(SshKeysCliTest, FollowsTheInstallFileAndABrokenOneChangesNothing) {
+  std::ofstream(root() + "/.sshcommand") << "DOKKU_BIN=/opt/d/dokku\nDOKKU_LIB_ROOT=/srv/s\n";
+  ASSERT_EQ(Run({"ssh-keys:add", "alice"}, kEd25519).rc, 0);
+  const std::string before = Authorized();
+  EXPECT_EQ(before, AuthorizedKeysLine({"alice", kEd25519Fp, kEd25519},
+                                       SshCommandTarget{"/opt/d/dokku", "/srv/s"}) +
+                        "\n");
+  std::ofstream(root() + "/.sshcommand") << "DOKKU_BIN=/opt/d/dokku; sh\n";
+  testing::CliResult r = Run({"ssh-keys:add", "bob"}, kEcdsa);
+  EXPECT_EQ(r.rc, 1);
+  EXPECT_NE(r.err.find(".sshcommand: DOKKU_BIN must be an absolute path"), std::string::npos)
+      << r.err;
+  EXPECT_EQ(Authorized(), before);
+  EXPECT_EQ(Run({"ssh-keys:list", "bob"}).rc, 1) << "the store change was rolled back";
 }
 
 TEST_F(SshKeysCliTest, AddRefusals) {

@@ -135,6 +135,17 @@ TEST_F(StoreReleasesTest, RebuildUsesTheCurrentTag) {
   EXPECT_EQ(store().GetApp("app")->desired_release, r->id);
 }
 
+TEST_F(StoreReleasesTest, TheActorIsRecordedInEveryTrigger) {
+  ASSERT_OK(NewRelease("v1", "live"));
+  store().SetActor("ssh key alice");
+  auto deploy = store().CreateRelease("app", "v2", "tags:deploy");
+  ASSERT_OK(deploy);
+  EXPECT_EQ(deploy->trigger, "tags:deploy by ssh key alice");
+  EXPECT_EQ(store().GetRelease(deploy->id)->trigger, "tags:deploy by ssh key alice");
+  EXPECT_EQ(store().Rebuild("app")->trigger, "ps:rebuild by ssh key alice");
+  EXPECT_EQ(store().CreateRollback("app", 1)->trigger, "releases:rollback 1 by ssh key alice");
+}
+
 TEST_F(StoreReleasesTest, RollbackToNumberCopiesImageAndFiles) {
   auto v1 = NewRelease("v1", "live");
   ASSERT_OK(v1);
