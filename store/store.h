@@ -280,11 +280,6 @@ class Store {
   StatusOr<std::optional<Release>> CopyApp(const std::string& old_app, const std::string& new_app,
                                            bool deploy, bool rename);
 
-  std::string WithActor(std::string trigger) const {
-    if (!actor_.empty()) trigger.append(" by ").append(actor_);
-    return trigger;
-  }
-
   std::unique_ptr<SQLite::Database> db_;
   const Clock* clock_;
   std::string actor_;

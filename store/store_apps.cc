@@ -107,10 +107,10 @@ StatusOr<std::optional<Release>> Store::CopyApp(const std::string& old_app,
         r.status = "prepared";  // pinned to the old release's image id and files
         r.error.clear();
         r.tasks.clear();
-        r.trigger = WithActor(fmt::format("{} {}", rename ? "apps:rename" : "apps:clone", old_app));
+        r.trigger = fmt::format("{} {}", rename ? "apps:rename" : "apps:clone", old_app);
         r.rollback_of.reset();
         r.created_at = r.updated_at = clock_->NowSeconds();
-        release = internal::InsertRelease(*db_, r);
+        release = internal::InsertRelease(*db_, r, actor_);
       }
     }
     BumpGeneration(new_app);

@@ -5,6 +5,7 @@
 
 #include <exception>
 #include <string>
+#include <string_view>
 
 #include "store/status.h"
 #include "store/types.h"
@@ -35,8 +36,9 @@ void BindOptional(SQLite::Statement& q, int index, const std::optional<int64_t>&
 void BindOptional(SQLite::Statement& q, int index, const std::optional<std::string>& v);
 
 // Inside a write transaction: inserts `r` as its app's next release (numbering it), points
-// desired_release at it and clears --skip-deploy holds. The caller bumps the generation.
-Release InsertRelease(SQLite::Database& db, Release r);
+// desired_release at it and clears --skip-deploy holds. The caller bumps the generation. A
+// non-empty `actor` (Store::SetActor) is appended to the trigger as " by <actor>".
+Release InsertRelease(SQLite::Database& db, Release r, std::string_view actor);
 
 // Inside a write transaction: bumps restart_generation (and clears held_quantity) of `proctype`
 // of `app`, or of every type when it is empty. Returns the number of formation rows changed.

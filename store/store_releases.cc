@@ -64,7 +64,8 @@ std::optional<std::string> JoinTypes(const std::optional<std::vector<std::string
 
 }  // namespace
 
-Release internal::InsertRelease(SQLite::Database& db, Release r) {
+Release internal::InsertRelease(SQLite::Database& db, Release r, std::string_view actor) {
+  if (!actor.empty()) r.trigger.append(" by ").append(actor);
   SQLite::Statement num(db, "SELECT COALESCE(MAX(number), 0) + 1 FROM releases WHERE app = ?");
   num.bind(1, r.app);
   num.executeStep();
@@ -114,9 +115,9 @@ StatusOr<Release> Store::CreateRelease(const std::string& app, const std::string
     r.tag = tag;
     r.image_ref = fmt::format("dokku/{}:{}", app, tag);
     r.status = "pending";
-    r.trigger = WithActor(trigger);
+    r.trigger = trigger;
     r.created_at = r.updated_at = clock_->NowSeconds();
-    r = internal::InsertRelease(*db_, r);
+    r = internal::InsertRelease(*db_, r, actor_);
     BumpGeneration(app);
     tx.commit();
     return r;
@@ -162,10 +163,10 @@ StatusOr<Release> Store::CreateRollback(const std::string& app, int64_t number) 
     Release r = target;
     r.status = "prepared";
     r.error.clear();
-    r.trigger = WithActor(fmt::format("releases:rollback {}", target.number));
+    r.trigger = fmt::format("releases:rollback {}", target.number);
     r.rollback_of = target.id;
     r.created_at = r.updated_at = clock_->NowSeconds();
-    r = internal::InsertRelease(*db_, r);
+    r = internal::InsertRelease(*db_, r, actor_);
     BumpGeneration(app);
     tx.commit();
     return r;

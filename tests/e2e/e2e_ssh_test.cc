@@ -10,6 +10,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include <filesystem>
 #include <fstream>
 
 #include "tests/testing/e2e_fixture.h"
@@ -19,11 +20,6 @@ namespace {
 
 using testutil::CommandResult;
 using testutil::RunCommand;
-
-std::string ReadAll(const std::string& path) {
-  std::ifstream in(path);
-  return std::string(std::istreambuf_iterator<char>(in), {});
-}
 
 // The installed host: scripts/install with a private prefix and home, removed by the destructor.
 class InstalledHost {
@@ -64,10 +60,10 @@ class PrivateSshd {
     started = RunCommand({"/usr/sbin/sshd", "-f", dir + "/sshd_config", "-E", dir + "/sshd.log"});
   }
   ~PrivateSshd() {
-    std::string pid = ReadAll(dir_ + "/sshd.pid");
+    std::string pid = testutil::ReadFileOr(dir_ + "/sshd.pid");
     if (!pid.empty()) ::kill(std::stoi(pid), SIGTERM);
   }
-  std::string log() const { return ReadAll(dir_ + "/sshd.log"); }
+  std::string log() const { return testutil::ReadFileOr(dir_ + "/sshd.log"); }
 
   int port = 0;
   CommandResult started;
@@ -81,11 +77,13 @@ class E2ESshTest : public E2ETest {};
 TEST_F(E2ESshTest, AKeyHolderRunsDokkuCommandsAndNothingElse) {
   testutil::TempDir root;
   ASSERT_EQ(::chmod(root.path().c_str(), 0755), 0);
+  const std::string parent = std::filesystem::path(state_dir()).parent_path();  // /tmp
+  const int parent_mode = testutil::FileMode(parent);
   InstalledHost host(state_dir(), root.path());
   ASSERT_EQ(host.result.exit_code, 0) << host.result.Describe();
-  EXPECT_EQ(
-      ReadAll(host.home() + "/.sshcommand").find("DOKKU_BIN=" + host.dokku()) != std::string::npos,
-      true);
+  EXPECT_EQ(testutil::FileMode(parent), parent_mode) << "install leaves existing parents alone";
+  EXPECT_NE(testutil::ReadFileOr(host.home() + "/.sshcommand").find("DOKKU_BIN=" + host.dokku()),
+            std::string::npos);
   ASSERT_NO_FATAL_FAILURE(StartDaemon({"--proxy", "none", "--control-group", host.user}));
   PrivateSshd sshd(root.path(), host.user);
   ASSERT_EQ(sshd.started.exit_code, 0) << sshd.started.Describe();
