@@ -95,13 +95,10 @@ int AppsReport(Context& ctx, const Args& args) {
 }
 
 int AppsSet(Context& ctx, const Args& args) {
-  ParsedFlags p;
+  PropertyArgs a;
   int rc = 0;
-  if (!ParseCommandArgs(ctx, args, {{"global"}}, 3, &p, &rc)) return rc;
-  const bool global = p.Has("global");
-  if (global && p.positional.size() > 2) return ctx.UsageError("too many arguments");
-  const std::string app = global ? kGlobal : Arg(p, 0);
-  const std::string key = Arg(p, global ? 0 : 1), value = Arg(p, global ? 1 : 2);
+  if (!ParsePropertyArgs(ctx, args, &a, &rc)) return rc;
+  const std::string &app = a.app, &key = a.key, &value = a.value;
   if (int code = CheckAppsProperty(ctx, app, key)) return code;
   if (!ctx.OpenStore()) return kExitError;
   StatusOr<int64_t> gen = ctx.store().SetProperty("apps", app, key, value);

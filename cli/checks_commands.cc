@@ -53,16 +53,11 @@ int ChecksEnable(Context& ctx, const Args& args) {
 int ChecksSkip(Context& ctx, const Args& args) { return SetMode(ctx, args, "skip", "Skipping"); }
 
 int ChecksSet(Context& ctx, const Args& args) {
-  ParsedFlags p;
+  PropertyArgs a;
   int rc = 0;
-  if (!ParseCommandArgs(ctx, args, {{"global"}}, 3, &p, &rc)) return rc;
-  const bool global = p.Has("global");
-  if (global && p.positional.size() > 2) return ctx.UsageError("too many arguments");
-  const std::string app = global ? kGlobal : Arg(p, 0);
-  const std::string key = Arg(p, global ? 0 : 1), value = Arg(p, global ? 1 : 2);
-  if (!global) {
-    if (int code = VerifyApp(ctx, app)) return code;
-  }
+  if (!ParsePropertyArgs(ctx, args, &a, &rc, /*verify_app=*/true)) return rc;
+  const bool global = a.global;
+  const std::string &app = a.app, &key = a.key, &value = a.value;
   if (key.empty()) return ctx.Fail("No key specified");
   const std::vector<std::string> keys =
       global ? std::vector<std::string>{"default-wait", "wait-to-retire"}

@@ -23,6 +23,22 @@ std::string Arg(const ParsedFlags& parsed, size_t i) {
   return i < parsed.positional.size() ? parsed.positional[i] : std::string();
 }
 
+bool ParsePropertyArgs(Context& ctx, const Args& args, PropertyArgs* out, int* rc,
+                       bool verify_app) {
+  ParsedFlags p;
+  if (!ParseCommandArgs(ctx, args, {{"global"}}, 3, &p, rc)) return false;
+  out->global = p.Has("global");
+  if (out->global && p.positional.size() > 2) {
+    *rc = ctx.UsageError("too many arguments");
+    return false;
+  }
+  out->app = out->global ? kGlobal : Arg(p, 0);
+  out->key = Arg(p, out->global ? 0 : 1);
+  out->value = Arg(p, out->global ? 1 : 2);
+  if (verify_app && !out->global) *rc = VerifyApp(ctx, out->app);
+  return *rc == kExitOk;
+}
+
 std::string LockedMessage(const std::string& app) {
   return fmt::format("{} currently has a deploy lock in place. Exiting...", app);
 }

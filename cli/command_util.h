@@ -14,6 +14,15 @@ namespace dokku {
 bool ParseCommandArgs(Context& ctx, const Args& args, std::initializer_list<FlagSpec> specs,
                       size_t max_positional, ParsedFlags* parsed, int* rc);
 
+// `<plugin>:set [--global|<app>] <key> [<value>]`: app is kGlobal with --global. False (with *rc
+// set, the error printed) when the arguments do not fit or, with verify_app, the app is missing.
+struct PropertyArgs {
+  bool global = false;
+  std::string app, key, value;
+};
+bool ParsePropertyArgs(Context& ctx, const Args& args, PropertyArgs* out, int* rc,
+                       bool verify_app = false);
+
 // The i-th positional argument, or "".
 std::string Arg(const ParsedFlags& parsed, size_t i);
 

@@ -38,6 +38,7 @@ std::span<const Command> ConfigCommands();
 std::span<const Command> DomainsCommands();
 std::span<const Command> PortsCommands();
 std::span<const Command> SchedulerCommands();
+std::span<const Command> RegistryCommands();
 std::span<const Command> StorageCommands();
 std::span<const Command> DockerOptionsCommands();
 std::span<const Command> ResourceCommands();

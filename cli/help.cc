@@ -18,6 +18,7 @@ const std::vector<Topic>& Topics() {
       {"logs", "Manage log integration for an app", LogsCommands()},
       {"ports", "Manage ports for an app", PortsCommands()},
       {"ps", "Manage app processes", PsCommands()},
+      {"registry", "Manage registry settings for an app", RegistryCommands()},
       {"releases", "Manage app releases and roll back to an earlier one", ReleasesCommands()},
       {"resource", "Manage resource settings for an app", ResourceCommands()},
       {"run", "Run a one-off process inside a container", RunCommands()},

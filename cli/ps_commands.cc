@@ -184,13 +184,11 @@ int PsScale(Context& ctx, const Args& args) {
 }
 
 int PsSet(Context& ctx, const Args& args) {
-  ParsedFlags p;
+  PropertyArgs a;
   int rc = 0;
-  if (!ParseCommandArgs(ctx, args, {{"global"}}, 3, &p, &rc)) return rc;
-  const bool global = p.Has("global");
-  if (global && p.positional.size() > 2) return ctx.UsageError("too many arguments");
-  const std::string app = global ? kGlobal : Arg(p, 0);
-  const std::string key = Arg(p, global ? 0 : 1), value = Arg(p, global ? 1 : 2);
+  if (!ParsePropertyArgs(ctx, args, &a, &rc)) return rc;
+  const bool global = a.global;
+  const std::string &app = a.app, &key = a.key, &value = a.value;
   // Dokku's order of checks (common.CommandPropertySet).
   if (key == "restart-policy" && !value.empty()) {
     Status st = ValidateRestartPolicy(value);

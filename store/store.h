@@ -16,6 +16,7 @@
 #include "store/docker_options.h"
 #include "store/host_config.h"
 #include "store/ports.h"
+#include "store/registry.h"
 #include "store/ssh_keys.h"
 #include "store/status.h"
 #include "store/types.h"
@@ -102,6 +103,8 @@ class Store {
   StatusOr<std::string> GetProperty(const std::string& plugin, const std::string& app,
                                     const std::string& key);
   // App value, else global value, else `fallback`.
+  // The registry properties of `app` (registry:set) with its computed scheduler.
+  StatusOr<RegistrySettings> RegistrySettingsOf(const std::string& app);
   StatusOr<std::string> ComputedProperty(const std::string& plugin, const std::string& app,
                                          const std::string& key, const std::string& fallback);
   StatusOr<std::map<std::string, std::string>> GetProperties(const std::string& plugin,

@@ -14,7 +14,8 @@ namespace internal {
 
 const char kReleaseColumns[] =
     "id, app, number, tag, image_ref, image_id, procfile, checks, dokku_scale, proctypes, status, "
-    "error, trigger, rollback_of, created_at, updated_at, exposed_ports, app_json, tasks";
+    "error, trigger, rollback_of, created_at, updated_at, exposed_ports, app_json, tasks, "
+    "registry_ref";
 
 Release ReadRelease(SQLite::Statement& q) {
   Release r;
@@ -48,6 +49,7 @@ Release ReadRelease(SQLite::Statement& q) {
   r.exposed_ports = OptionalText(q, 16);
   r.app_json = OptionalText(q, 17);
   r.tasks = q.getColumn(18).getString();
+  r.registry_ref = q.getColumn(19).getString();
   return r;
 }
 
@@ -71,11 +73,11 @@ Release internal::InsertRelease(SQLite::Database& db, Release r, std::string_vie
   num.executeStep();
   r.number = num.getColumn(0).getInt64();
   num.reset();
-  SQLite::Statement ins(
-      db,
-      "INSERT INTO releases (app, number, tag, image_ref, image_id, procfile, "
-      "checks, dokku_scale, proctypes, status, trigger, rollback_of, created_at, "
-      "updated_at, exposed_ports, app_json) VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)");
+  SQLite::Statement ins(db,
+                        "INSERT INTO releases (app, number, tag, image_ref, image_id, procfile, "
+                        "checks, dokku_scale, proctypes, status, trigger, rollback_of, created_at, "
+                        "updated_at, exposed_ports, app_json, registry_ref) VALUES "
+                        "(?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)");
   ins.bind(1, r.app);
   ins.bind(2, static_cast<int64_t>(r.number));
   ins.bind(3, r.tag);
@@ -92,6 +94,7 @@ Release internal::InsertRelease(SQLite::Database& db, Release r, std::string_vie
   ins.bind(14, static_cast<int64_t>(r.updated_at));
   internal::BindOptional(ins, 15, r.exposed_ports);
   internal::BindOptional(ins, 16, r.app_json);
+  ins.bind(17, r.registry_ref);
   ins.exec();
   r.id = db.getLastInsertRowid();
   SQLite::Statement app(db, "UPDATE apps SET desired_release = ? WHERE name = ?");
@@ -196,10 +199,11 @@ StatusOr<std::vector<Release>> Store::ListReleases(const std::string& app) {
 
 Status Store::UpdateRelease(const Release& r) {
   return Guard([&]() -> Status {
-    SQLite::Statement q(*db_,
-                        "UPDATE releases SET image_id = ?, procfile = ?, checks = ?, "
-                        "dokku_scale = ?, proctypes = ?, status = ?, error = ?, updated_at = ?, "
-                        "exposed_ports = ?, app_json = ?, tasks = ? WHERE id = ?");
+    SQLite::Statement q(
+        *db_,
+        "UPDATE releases SET image_id = ?, procfile = ?, checks = ?, "
+        "dokku_scale = ?, proctypes = ?, status = ?, error = ?, updated_at = ?, "
+        "exposed_ports = ?, app_json = ?, tasks = ?, registry_ref = ? WHERE id = ?");
     q.bind(1, r.image_id);
     internal::BindOptional(q, 2, r.procfile);
     internal::BindOptional(q, 3, r.checks);
@@ -211,7 +215,8 @@ Status Store::UpdateRelease(const Release& r) {
     internal::BindOptional(q, 9, r.exposed_ports);
     internal::BindOptional(q, 10, r.app_json);
     q.bind(11, r.tasks);
-    q.bind(12, static_cast<int64_t>(r.id));
+    q.bind(12, r.registry_ref);
+    q.bind(13, static_cast<int64_t>(r.id));
     q.exec();
     return Status::Ok();
   });

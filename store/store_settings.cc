@@ -3,6 +3,7 @@
 #include <fmt/format.h>
 
 #include <algorithm>
+#include <regex>
 #include <set>
 
 #include "store/parse_int.h"
@@ -85,6 +86,34 @@ Status ValidateDomainList(const std::string& v) {
   return Status::Ok();
 }
 
+// registry:set server: a registry host, optionally with a port and a path prefix; Docker Hub's
+// names are accepted (they mean "no server prefix").
+Status ValidateRegistryServer(const std::string& v) {
+  static const std::regex kServer(
+      "[A-Za-z0-9]([A-Za-z0-9.-]*[A-Za-z0-9])?(:[0-9]{1,5})?(/[a-z0-9._-]+)*/?");
+  if (v.size() <= 255 && std::regex_match(v, kServer)) return Status::Ok();
+  return Status::InvalidArgument(fmt::format(
+      "Invalid registry server '{}': expected host[:port][/path], e.g. registry.example.com:5000",
+      v));
+}
+
+// registry:set image-repo: a repository path as Docker names them (lowercase components).
+Status ValidateImageRepo(const std::string& v) {
+  static const std::regex kRepo("[a-z0-9]+([._-][a-z0-9]+)*(/[a-z0-9]+([._-][a-z0-9]+)*)*");
+  if (v.size() <= 255 && std::regex_match(v, kRepo)) return Status::Ok();
+  return Status::InvalidArgument(
+      fmt::format("Invalid image repo '{}': expected lowercase path components, e.g. team/app", v));
+}
+
+Status ValidateTagList(const std::string& v) {
+  size_t count = 0;
+  for (const std::string& tag : SplitCommaList(v)) {
+    DOKKU_RETURN_IF_ERROR(ValidateTag(tag));
+    if (++count > 20) return Status::InvalidArgument("push-extra-tags takes at most 20 tags");
+  }
+  return Status::Ok();
+}
+
 const PropertyRule kRules[] = {
     {"apps", "deploy-source", true, false, ValidateLine},
     {"apps", "deploy-source-metadata", true, false, ValidateLine},
@@ -102,6 +131,10 @@ const PropertyRule kRules[] = {
     {"domains", "vhost", false, true, ValidateDomain},
     {"domains", "vhosts", true, false, ValidateDomainList},
     {"scheduler", "selected", true, true, ValidateScheduler},
+    {"registry", "image-repo", true, false, ValidateImageRepo},
+    {"registry", "push-extra-tags", true, true, ValidateTagList},
+    {"registry", "push-on-release", true, true, ValidateBool},
+    {"registry", "server", true, true, ValidateRegistryServer},
 };
 
 StatusOr<const PropertyRule*> FindRule(const std::string& plugin, const std::string& key) {
@@ -253,6 +286,31 @@ StatusOr<std::string> Store::ComputedProperty(const std::string& plugin, const s
   v = GetProperty(plugin, kGlobal, key);
   if (!v.ok() || !v->empty()) return v;
   return fallback;
+}
+
+StatusOr<RegistrySettings> Store::RegistrySettingsOf(const std::string& app) {
+  StatusOr<std::map<std::string, std::string>> own = GetProperties("registry", app);
+  if (!own.ok()) return own.status();
+  StatusOr<std::map<std::string, std::string>> global = GetProperties("registry", kGlobal);
+  if (!global.ok()) return global.status();
+  StatusOr<std::string> scheduler =
+      ComputedProperty("scheduler", app, "selected", std::string(kDefaultScheduler));
+  if (!scheduler.ok()) return scheduler.status();
+  auto at = [](const std::map<std::string, std::string>& m, const char* key) {
+    auto it = m.find(key);
+    return it == m.end() ? std::string() : it->second;
+  };
+  RegistrySettings s;
+  s.app = app;
+  s.scheduler = *scheduler;
+  s.server = at(*own, "server");
+  s.global_server = at(*global, "server");
+  s.image_repo = at(*own, "image-repo");
+  s.push_on_release = at(*own, "push-on-release");
+  s.global_push_on_release = at(*global, "push-on-release");
+  s.push_extra_tags = at(*own, "push-extra-tags");
+  s.global_push_extra_tags = at(*global, "push-extra-tags");
+  return s;
 }
 
 StatusOr<std::map<std::string, std::string>> Store::GetProperties(const std::string& plugin,

@@ -47,7 +47,10 @@ struct Release {
   // The image's exposed ports ("8080/tcp 53/udp", sorted) read when prepared; nullopt before.
   std::optional<std::string> exposed_ports;
   std::optional<std::string> app_json;  // the image's app.json, read when prepared
-  std::string tasks;   // deployment tasks as they ran: "predeploy ok, postdeploy failed"
+  std::string tasks;  // deployment tasks as they ran: "predeploy ok, postdeploy failed"
+  // Where the release was pushed, by digest ("127.0.0.1:5000/dokku/app@sha256:..."); empty when
+  // it was not pushed. docker-swarm runs this instead of the local image id.
+  std::string registry_ref;
   std::string status;  // pending | prepared | rolling | live | failed | superseded
   std::string error;
   std::string trigger;

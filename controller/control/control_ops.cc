@@ -240,9 +240,15 @@ namespace dokku::control {
 void Serve(const ControlDeps& deps, Session& session, const nlohmann::json& request) {
   using Op = int (*)(const ControlDeps&, Session&, const nlohmann::json&);
   static const std::map<std::string, Op> kOps = {
-      {"logs", ServeLogs},        {"ps:inspect", ServeInspect}, {"enter", ServeEnter},
-      {"run", ServeRun},          {"run:list", ServeRunList},   {"run:stop", ServeRunStop},
+      {"logs", ServeLogs},
+      {"ps:inspect", ServeInspect},
+      {"enter", ServeEnter},
+      {"run", ServeRun},
+      {"run:list", ServeRunList},
+      {"run:stop", ServeRunStop},
       {"ps:retire", ServeRetire},
+      {"registry:login", ServeRegistryLogin},
+      {"registry:logout", ServeRegistryLogout},
   };
   int rc = 1;
   try {

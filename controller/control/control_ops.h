@@ -36,6 +36,8 @@ int ServeRun(const ControlDeps& deps, Session& session, const nlohmann::json& re
 int ServeRunList(const ControlDeps& deps, Session& session, const nlohmann::json& request);
 int ServeRunStop(const ControlDeps& deps, Session& session, const nlohmann::json& request);
 int ServeRetire(const ControlDeps& deps, Session& session, const nlohmann::json& request);
+int ServeRegistryLogin(const ControlDeps& deps, Session& session, const nlohmann::json& request);
+int ServeRegistryLogout(const ControlDeps& deps, Session& session, const nlohmann::json& request);
 
 // Stops and removes every running run container older than its active-deadline-seconds label,
 // saying one line per container (" !     ..." for a failure). Returns the failures.

@@ -137,6 +137,7 @@ Status Daemon::Setup() {
                     options_.state_dir + "/data/storage"};
   ro.proxy_enabled = proxy_ != nullptr;
   ro.proxy_listen = options_.nginx.listen;
+  ro.state_dir = options_.state_dir;
   swarm_api_ = std::make_unique<SwarmClient>(transport_.get());
   swarm_ = std::make_unique<SwarmScheduler>(swarm_api_.get(), RealClock::Get());
   local_backend_ = std::make_unique<LocalScheduler>(

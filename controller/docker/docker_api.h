@@ -102,6 +102,13 @@ struct ImageInfo {
   int64_t size = 0;
 };
 
+// What POST /images/{name}/push reported: the manifest digest ("sha256:...") and the lines
+// worth a deploy log (a layer pushed or already there, the final digest line).
+struct PushResult {
+  std::string digest;
+  std::vector<std::string> progress;
+};
+
 // What a command run in a container (exec) ended with.
 struct ExecResult {
   int exit_code = 0;
@@ -155,6 +162,14 @@ class DockerApi {
                           const std::string& tag) = 0;
   // Untags/removes `ref` without force.
   virtual Status RemoveImage(const std::string& ref) = 0;
+  // Pushes `repo:tag` with `auth_json` (Docker's auth object, "{}" for none) and waits for the
+  // push to end. A push the registry refuses or cannot take is FailedPrecondition with the
+  // registry's message; no daemon is Unavailable.
+  virtual StatusOr<PushResult> PushImage(const std::string& repo, const std::string& tag,
+                                         const std::string& auth_json) = 0;
+  // POST /auth: Ok when the registry named in `auth_json` accepts its credentials, else
+  // FailedPrecondition with the engine's message; no daemon is Unavailable.
+  virtual Status CheckRegistryAuth(const std::string& auth_json) = 0;
   // GET /containers/{id}/archive?path=: the raw tar stream. NotFound when the path is missing.
   virtual StatusOr<std::string> GetArchive(const std::string& id, const std::string& path) = 0;
 

@@ -194,6 +194,25 @@ Status DockerClient::RemoveImage(const std::string& ref) {
   return status.IsNotFound() ? Status::Ok() : status;
 }
 
+StatusOr<PushResult> DockerClient::PushImage(const std::string& repo, const std::string& tag,
+                                             const std::string& auth_json) {
+  // The auth goes in the body (the engine reads it there when no X-Registry-Auth header is
+  // sent), so it never appears in a header dump. A push of a big image takes minutes.
+  StatusOr<HttpResponse> response =
+      Call("POST", fmt::format("/images/{}/push?tag={}", PathEscape(repo), UrlEscape(tag)),
+           auth_json, std::chrono::minutes(30));
+  if (!response.ok()) return response.status();
+  DOKKU_RETURN_IF_ERROR(StatusFromHttp(*response, fmt::format("push {}:{}", repo, tag)));
+  return DecodePushStream(response->body);
+}
+
+Status DockerClient::CheckRegistryAuth(const std::string& auth_json) {
+  StatusOr<HttpResponse> response = Call("POST", "/auth", auth_json, std::chrono::seconds(60));
+  if (!response.ok()) return response.status();
+  if (response->status / 100 == 2) return Status::Ok();
+  return Status::FailedPrecondition(DecodeErrorMessage(response->body));
+}
+
 StatusOr<std::string> DockerClient::GetArchive(const std::string& id, const std::string& path) {
   StatusOr<HttpResponse> response =
       Call("GET", ContainerPath(id, "/archive?path=" + UrlEscape(path)));

@@ -46,6 +46,9 @@ class DockerClient : public DockerApi {
                   const std::string& tag) override;
   // 404 (already gone) is OK; 409 (in use, or tagged in several repos) is Conflict.
   Status RemoveImage(const std::string& ref) override;
+  StatusOr<PushResult> PushImage(const std::string& repo, const std::string& tag,
+                                 const std::string& auth_json) override;
+  Status CheckRegistryAuth(const std::string& auth_json) override;
   StatusOr<std::string> GetArchive(const std::string& id, const std::string& path) override;
 
   // Blocks on the calling thread; unparsable lines are skipped. Returns OK only when `stop`

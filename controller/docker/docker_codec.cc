@@ -204,6 +204,36 @@ StatusOr<int> DecodeExecExitCode(std::string_view text) {
   });
 }
 
+StatusOr<PushResult> DecodePushStream(std::string_view body) {
+  PushResult result;
+  size_t start = 0;
+  while (start < body.size()) {
+    size_t end = body.find('\n', start);
+    if (end == std::string_view::npos) end = body.size();
+    const std::string_view line = body.substr(start, end - start);
+    start = end + 1;
+    json j = json::parse(line.begin(), line.end(), nullptr, /*allow_exceptions=*/false);
+    if (!j.is_object()) continue;  // blank or torn line
+    if (std::string error = Str(j, "error"); !error.empty()) {
+      return Status::FailedPrecondition(error);
+    }
+    if (j.contains("aux") && j["aux"].is_object()) {
+      if (std::string digest = Str(j["aux"], "Digest"); !digest.empty()) result.digest = digest;
+      continue;
+    }
+    // Progress bars ("Pushing", "Preparing", "Waiting") are noise in a log; results are not.
+    const std::string status = Str(j, "status"), id = Str(j, "id");
+    if (status == "Pushed" || status == "Layer already exists" || status.starts_with("Mounted") ||
+        status.find("digest: ") != std::string::npos) {
+      result.progress.push_back(id.empty() ? status : fmt::format("{}: {}", id, status));
+    }
+  }
+  if (!result.digest.starts_with("sha256:")) {
+    return Status::FailedPrecondition("the push ended without a manifest digest");
+  }
+  return result;
+}
+
 std::string DecodeErrorMessage(std::string_view body) {
   json j = json::parse(body.begin(), body.end(), nullptr, /*allow_exceptions=*/false);
   std::string message = Str(j, "message");

@@ -24,6 +24,9 @@ StatusOr<ImageInfo> DecodeImageInfo(std::string_view json);
 StatusOr<std::vector<ImageInfo>> DecodeImageList(std::string_view json);
 // One line of GET /events.
 StatusOr<DockerEvent> DecodeEvent(std::string_view line);
+// The JSON-lines body of POST /images/{name}/push: the digest from the final aux message, or
+// the stream's error as FailedPrecondition (the registry said no, or could not be reached).
+StatusOr<PushResult> DecodePushStream(std::string_view body);
 // {"Id": "..."} from POST /containers/create.
 StatusOr<std::string> DecodeCreatedId(std::string_view json);
 // {"StatusCode": N} from POST /containers/{id}/wait: N.

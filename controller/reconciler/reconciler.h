@@ -33,6 +33,7 @@ struct ReconcilerOptions {
   bool proxy_enabled = true;  // false: web publishes its port on 127.0.0.1 instead
   std::string proxy_listen = "80";
   HostAccessPolicy host_access;  // restricted when the state is shared with a group
+  std::string state_dir;         // where registry:login's credentials are ("": none)
 };
 
 struct ReconcileResult {
@@ -66,6 +67,9 @@ class Reconciler {
   // Resolves and reads a pending release. A bad release is recorded as failed (returns OK with
   // *failed set); Docker trouble is an error.
   Status PrepareRelease(Pass& pass, Release* release, bool* failed);
+  // With a registry in play, pushes the prepared image (release->registry_ref); a refused push
+  // fails the release before anything ran.
+  Status PushRelease(Pass& pass, Release* release, const std::string& image_id, bool* failed);
   Status BuildDesired(Pass& pass);
   // The selected scheduler applies, every other one vacates (once the selected one serves).
   Status Schedule(Pass& pass, Applied* applied);

@@ -8,6 +8,8 @@
 #include "controller/model/app_json.h"
 #include "controller/model/dokku_scale.h"
 #include "controller/reconciler/reconciler.h"
+#include "controller/registry/registry_credentials.h"
+#include "controller/registry/registry_push.h"
 
 namespace dokku {
 
@@ -92,6 +94,8 @@ Status Reconciler::PrepareRelease(Pass& pass, Release* release, bool* failed) {
     *failed = true;
     return pass.store->UpdateRelease(*release);
   }
+  DOKKU_RETURN_IF_ERROR(PushRelease(pass, release, image->id, failed));
+  if (*failed) return Status::Ok();
   release->image_id = image->id;
   release->procfile = files->procfile;
   release->checks = files->checks;
@@ -118,6 +122,33 @@ Status Reconciler::PrepareRelease(Pass& pass, Release* release, bool* failed) {
     }
   }
   release->status = "prepared";
+  return pass.store->UpdateRelease(*release);
+}
+
+Status Reconciler::PushRelease(Pass& pass, Release* release, const std::string& image_id,
+                               bool* failed) {
+  if (!release->registry_ref.empty()) return Status::Ok();  // a rollback: its digest is known
+  StatusOr<RegistrySettings> settings = pass.store->RegistrySettingsOf(pass.app);
+  if (!settings.ok()) return settings.status();
+  const RegistryTarget target = ComputeRegistryTarget(*settings);
+  if (!target.push) return Status::Ok();
+  std::optional<RegistryCredential> login;
+  if (!options_.state_dir.empty()) {
+    StatusOr<std::optional<RegistryCredential>> found =
+        RegistryCredentials(options_.state_dir).Lookup(pass.app, target.server);
+    if (!found.ok()) return found.status();
+    login = *found;
+  }
+  StatusOr<std::string> ref =
+      PushReleaseImage(*docker_, target, image_id, std::to_string(release->number),
+                       RegistryAuthJson(login, target.server), pass.emit);
+  if (ref.ok()) {
+    release->registry_ref = *ref;
+    return Status::Ok();  // stored with the prepared release
+  }
+  if (ref.status().IsUnavailable()) return ref.status();  // no daemon: the pass is retried
+  FailRelease(release, "Unable to push image to registry: " + ref.status().message());
+  *failed = true;
   return pass.store->UpdateRelease(*release);
 }
 

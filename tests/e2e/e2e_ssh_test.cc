@@ -30,7 +30,7 @@ class InstalledHost {
     env = {{"DOKKU_PREFIX", root + "/prefix"}, {"DOKKU_LIB_ROOT", state_dir},
            {"DOKKU_ROOT", root + "/home"},     {"DOKKU_SYSTEM_USER", user},
            {"DOKKU_SYSTEM_GROUP", user},       {"DOKKU_BIN", DOKKU_BIN},
-           {"DOKKUD_BIN", DOKKUD_BIN}};
+           {"DOKKUD_BIN", DOKKUD_BIN},         {"DOKKU_SKIP_UNIT", "1"}};
     result = RunCommand({std::string(DOKKUD_SOURCE_DIR) + "/scripts/install"}, env);
   }
   ~InstalledHost() {

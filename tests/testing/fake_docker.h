@@ -61,6 +61,12 @@ class FakeDocker : public DockerApi {
   Status TagImage(const std::string& image, const std::string& repo,
                   const std::string& tag) override;
   Status RemoveImage(const std::string& ref) override;
+  // A registry in memory: "repo:tag" must exist locally; the digest is derived from the image
+  // id and the repo, and "repo@digest" resolves to the image afterwards. Call records "push
+  // repo:tag" and "auth <serveraddress>"; FailFor("push"/"auth", ...) injects a refusal.
+  StatusOr<PushResult> PushImage(const std::string& repo, const std::string& tag,
+                                 const std::string& auth_json) override;
+  Status CheckRegistryAuth(const std::string& auth_json) override;
   StatusOr<std::string> GetArchive(const std::string& id, const std::string& path) override;
   // Replays logged events with time_nano >= since_nano (the last 256, like dockerd) when
   // since_nano > 0, then delivers new ones matching `filters` (type, event, label, container,
@@ -124,6 +130,9 @@ class FakeDocker : public DockerApi {
   std::optional<ContainerSpec> SpecOf(const std::string& id_or_name) const;
   // Every "repo:tag", sorted.
   std::vector<std::string> ImageTags() const;
+  // Every "repo@digest" pushed, sorted, and the auth JSON the last push carried.
+  std::vector<std::string> PushedRefs() const;
+  std::string last_push_auth() const;
   // Every event logged so far, oldest first.
   std::vector<DockerEvent> events() const;
   int open_event_streams() const;
@@ -170,6 +179,8 @@ class FakeDocker : public DockerApi {
   std::map<std::string, Container> containers_;  // by id
   std::map<std::string, Image> images_;          // by id
   std::map<std::string, std::string> tags_;      // "repo:tag" -> image id
+  std::map<std::string, std::string> pushed_;    // "repo@sha256:..." -> image id
+  std::string last_push_auth_;
   std::vector<std::string> calls_;
   std::vector<DockerEvent> events_;
   std::vector<Failure> failures_;

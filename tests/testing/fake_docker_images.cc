@@ -3,11 +3,19 @@
 
 #include <algorithm>
 #include <cstring>
+#include <nlohmann/json.hpp>
 
+#include "store/ssh_keys.h"
 #include "tests/testing/fake_docker.h"
 
 namespace dokku {
 namespace {
+
+std::string HexOf(std::string_view bytes) {
+  std::string out;
+  for (unsigned char c : bytes) out += fmt::format("{:02x}", c);
+  return out;
+}
 
 // "repo" -> "repo:latest"; a ':' before the last '/' is a registry port, not a tag.
 std::string NormalizeRef(std::string ref) {
@@ -72,6 +80,7 @@ std::string FakeDocker::ResolveImageLocked(const std::string& ref) const {
   if (ref.empty()) return "";
   if (images_.contains(ref)) return ref;
   if (auto it = tags_.find(NormalizeRef(ref)); it != tags_.end()) return it->second;
+  if (auto it = pushed_.find(ref); it != pushed_.end()) return it->second;
   // A short id, with or without "sha256:", as long as it is unambiguous.
   const std::string_view hex = std::string_view(ref).substr(ref.starts_with("sha256:") ? 7 : 0);
   if (hex.empty() || hex.find_first_not_of("0123456789abcdef") != std::string_view::npos) return "";
@@ -147,6 +156,42 @@ Status FakeDocker::TagImage(const std::string& image, const std::string& repo,
   tags_[ref] = id;
   EmitLocked("image", "tag", id, {{"name", ref}});
   return Status::Ok();
+}
+
+StatusOr<PushResult> FakeDocker::PushImage(const std::string& repo, const std::string& tag,
+                                           const std::string& auth_json) {
+  std::lock_guard<std::mutex> lock(mu_);
+  const std::string ref = repo + ":" + tag;
+  DOKKU_RETURN_IF_ERROR(Record("push " + ref));
+  DOKKU_RETURN_IF_ERROR(Injected("push", ref));
+  auto it = tags_.find(ref);
+  if (it == tags_.end()) {
+    return Status::FailedPrecondition("An image does not exist locally with the tag: " + repo);
+  }
+  last_push_auth_ = auth_json;
+  const std::string digest = "sha256:" + HexOf(Sha256(it->second + "|" + repo));
+  pushed_[repo + "@" + digest] = it->second;
+  return PushResult{digest, {fmt::format("{}: digest: {} size: 528", tag, digest)}};
+}
+
+Status FakeDocker::CheckRegistryAuth(const std::string& auth_json) {
+  std::lock_guard<std::mutex> lock(mu_);
+  const nlohmann::json j = nlohmann::json::parse(auth_json, nullptr, false);
+  const std::string server = j.is_object() ? j.value("serveraddress", "") : "";
+  DOKKU_RETURN_IF_ERROR(Record("auth " + server));
+  return Injected("auth", server);
+}
+
+std::vector<std::string> FakeDocker::PushedRefs() const {
+  std::lock_guard<std::mutex> lock(mu_);
+  std::vector<std::string> out;
+  for (const auto& [ref, id] : pushed_) out.push_back(ref);
+  return out;
+}
+
+std::string FakeDocker::last_push_auth() const {
+  std::lock_guard<std::mutex> lock(mu_);
+  return last_push_auth_;
 }
 
 Status FakeDocker::RemoveImage(const std::string& ref) {

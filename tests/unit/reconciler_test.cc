@@ -741,6 +741,52 @@ TEST_F(ReconcilerHandoverTest, LocalToSwarmAndBackKeepsServingThroughout) {
   EXPECT_EQ(GetApp().last_error, "");
 }
 
+TEST_F(ReconcilerHandoverTest, ASwarmAppWithARegistryRunsItsReleasesByDigest) {
+  ASSERT_OK(store_->SetProperty("registry", "app", "server", "127.0.0.1:5000/"));
+  ASSERT_OK(store_->SetProperty("registry", kGlobal, "push-extra-tags", "edge"));
+  Select("docker-swarm");
+  AddImage("v1");
+  Deploy("v1");
+  std::optional<SwarmService> web = swarm_.ServiceByName("app-web");
+  ASSERT_TRUE(web.has_value()) << GetApp().last_error;
+  const std::string v1 = web->spec.image;
+  EXPECT_THAT(v1, ::testing::StartsWith("127.0.0.1:5000/dokku/app@sha256:"));
+  EXPECT_THAT(docker_.PushedRefs(), Contains(v1));
+  EXPECT_EQ(store_->ListReleases("app")->back().registry_ref, v1);
+  EXPECT_EQ(docker_.last_push_auth(), "{}");  // no registry:login
+  // The extra tag went first, the release tag last; the registry-format tags are gone again.
+  std::vector<std::string> pushes;
+  for (const std::string& c : docker_.calls())
+    if (c.starts_with("push ")) pushes.push_back(c);
+  EXPECT_EQ(pushes, (std::vector<std::string>{"push 127.0.0.1:5000/dokku/app:edge",
+                                              "push 127.0.0.1:5000/dokku/app:1"}));
+  for (const std::string& tag : docker_.ImageTags()) EXPECT_THAT(tag, Not(HasSubstr("5000")));
+  EXPECT_THAT(EventTexts(), Contains("Pushing image to registry"));
+
+  // A refused push fails the release before anything else happens.
+  AddImage("v2");
+  docker_.FailFor("push", "dokku/app:2", Status::FailedPrecondition("connect: connection refused"));
+  const int creates = docker_.CallCount("create");
+  Deploy("v2");
+  EXPECT_EQ(GetApp().last_error, "Unable to push image to registry: connect: connection refused");
+  EXPECT_EQ(store_->ListReleases("app")->back().status, "failed");
+  EXPECT_EQ(swarm_.ServiceByName("app-web")->spec.image, v1);
+  EXPECT_EQ(docker_.CallCount("create"), creates + 1);  // the probe reading the app's files
+  for (const std::string& tag : docker_.ImageTags()) EXPECT_THAT(tag, Not(HasSubstr("5000")));
+
+  // A rollback runs the digest its release was pushed as, and pushes nothing.
+  docker_.ClearFailures();
+  AddImage("v3");
+  Deploy("v3");
+  const std::string v3 = swarm_.ServiceByName("app-web")->spec.image;
+  ASSERT_NE(v3, v1);
+  const int pushes_before = docker_.CallCount("push");
+  ASSERT_OK(store_->CreateRollback("app", 1));
+  Pass();
+  EXPECT_EQ(swarm_.ServiceByName("app-web")->spec.image, v1);
+  EXPECT_EQ(docker_.CallCount("push"), pushes_before);
+}
+
 // Given an app on Swarm whose only web task died and whose replacement is still starting, the
 // pass that sees no endpoint keeps the app's server block (no 404 for an app that runs), and
 // the running replacement is routed to.

@@ -30,7 +30,10 @@ SwarmDesired SwarmBackend::DesiredOf(AppPass& pass) const {
   d.app = pass.app;
   d.store_id = store_id_;
   d.release_id = pass.release->id;
-  d.image_id = pass.release->image_id;
+  // Pushed releases run by digest, which every node can pull; else the local image id, which
+  // only this node has (a one-node swarm).
+  d.image_id =
+      pass.release->registry_ref.empty() ? pass.release->image_id : pass.release->registry_ref;
   d.running = pass.desired.running;
   d.restart_policy = pass.restart_policy;
   d.stop_timeout_s = pass.StopTimeout();
