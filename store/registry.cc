@@ -1,26 +1,18 @@
 #include "store/registry.h"
 
 #include <algorithm>
-#include <cctype>
+
+#include "store/validation.h"
 
 namespace dokku {
 namespace {
 
-std::string Trim(std::string s) {
-  auto space = [](unsigned char c) { return std::isspace(c) != 0; };
-  s.erase(s.begin(), std::find_if_not(s.begin(), s.end(), space));
-  s.erase(std::find_if_not(s.rbegin(), s.rend(), space).base(), s.end());
-  return s;
-}
-
+// The comma list's tags, trimmed, each once, in order.
 std::vector<std::string> SplitTags(const std::string& list) {
   std::vector<std::string> out;
-  size_t start = 0;
-  while (start <= list.size()) {
-    size_t comma = std::min(list.find(',', start), list.size());
-    std::string tag = Trim(list.substr(start, comma - start));
+  for (const std::string& item : SplitCommaList(list)) {
+    std::string tag = TrimBlanks(item);
     if (!tag.empty() && std::find(out.begin(), out.end(), tag) == out.end()) out.push_back(tag);
-    start = comma + 1;
   }
   return out;
 }
@@ -28,7 +20,7 @@ std::vector<std::string> SplitTags(const std::string& list) {
 }  // namespace
 
 std::string NormalizeRegistryServer(std::string server) {
-  server = Trim(std::move(server));
+  server = TrimBlanks(server);
   while (!server.empty() && server.back() == '/') server.pop_back();
   if (server == "docker.io" || server == "hub.docker.com" || server == "index.docker.io") return "";
   return server;

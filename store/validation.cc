@@ -15,13 +15,6 @@ namespace {
 bool IsLowerAlnum(char c) { return (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9'); }
 bool IsAlnum(char c) { return IsLowerAlnum(c) || (c >= 'A' && c <= 'Z'); }
 
-std::string Trim(const std::string& s) {
-  size_t b = s.find_first_not_of(" \t");
-  if (b == std::string::npos) return "";
-  size_t e = s.find_last_not_of(" \t");
-  return s.substr(b, e - b + 1);
-}
-
 // Parses a plain decimal integer of at most 12 digits (no sign, no spaces, no leading '+').
 bool ParseUnsigned(const std::string& s, long long* out) {
   if (s.size() > 12 || s.starts_with('-')) return false;
@@ -36,6 +29,13 @@ const char kAppNameRule[] =
     "alphanumerics, dots, and hyphens";
 
 }  // namespace
+
+std::string TrimBlanks(const std::string& s) {
+  size_t b = s.find_first_not_of(" \t");
+  if (b == std::string::npos) return "";
+  size_t e = s.find_last_not_of(" \t");
+  return s.substr(b, e - b + 1);
+}
 
 Status ValidateNewAppName(const std::string& name) {
   if (name.empty()) return Status::InvalidArgument("Please specify an app to run the command on");
@@ -137,10 +137,11 @@ Status ValidateSeconds(const std::string& value, int max) {
 Status ParseScaleArg(const std::string& arg, std::string* proctype, int* count) {
   size_t eq = arg.find('=');
   if (eq == std::string::npos) {
-    return Status::InvalidArgument(fmt::format("Missing count for process type {}", Trim(arg)));
+    return Status::InvalidArgument(
+        fmt::format("Missing count for process type {}", TrimBlanks(arg)));
   }
-  *proctype = Trim(arg.substr(0, eq));
-  std::string value = Trim(arg.substr(eq + 1));
+  *proctype = TrimBlanks(arg.substr(0, eq));
+  std::string value = TrimBlanks(arg.substr(eq + 1));
   DOKKU_RETURN_IF_ERROR(ValidateProcessType(*proctype));
   long long n = 0;
   if (!ParseUnsigned(value, &n) || n > 1000) {

@@ -24,6 +24,8 @@ Status ValidateDomain(const std::string& domain);
 
 // "a,,b," -> {"a", "b"} and back: the comma lists properties hold (checks, domains).
 std::vector<std::string> SplitCommaList(const std::string& s);
+// `s` without leading and trailing spaces and tabs.
+std::string TrimBlanks(const std::string& s);
 std::string JoinCommaList(const std::vector<std::string>& items);
 // no | always | unless-stopped | on-failure | on-failure:<0..1000>.
 Status ValidateRestartPolicy(const std::string& policy);

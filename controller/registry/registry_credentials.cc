@@ -1,54 +1,36 @@
 #include "controller/registry/registry_credentials.h"
 
-#include <fcntl.h>
 #include <fmt/format.h>
 #include <sys/stat.h>
-#include <unistd.h>
 
 #include <cerrno>
 #include <cstring>
 #include <nlohmann/json.hpp>
+
+#include "controller/env/files.h"
 
 namespace dokku {
 namespace {
 
 using nlohmann::json;
 
-Status Errno(const std::string& what) {
-  return Status::Internal(fmt::format("{}: {}", what, std::strerror(errno)));
-}
-
 StatusOr<json> ReadAll(const std::string& path) {
-  int fd = ::open(path.c_str(), O_RDONLY | O_CLOEXEC);
-  if (fd < 0) return errno == ENOENT ? StatusOr<json>(json::object()) : Errno("open " + path);
-  std::string text;
-  char buf[4096];
-  ssize_t n;
-  while ((n = ::read(fd, buf, sizeof buf)) > 0) text.append(buf, static_cast<size_t>(n));
-  ::close(fd);
-  if (n < 0) return Errno("read " + path);
-  json j = json::parse(text, nullptr, /*allow_exceptions=*/false);
+  StatusOr<std::optional<std::string>> text = ReadFileIfExists(path);
+  if (!text.ok()) return text.status();
+  if (!text->has_value()) return json::object();
+  json j = json::parse(**text, nullptr, /*allow_exceptions=*/false);
   if (!j.is_object()) return Status::Internal(path + " is not a JSON object; fix or remove it");
   return j;
 }
 
 Status WriteAll(const std::string& dir, const std::string& path, const json& j) {
-  if (::mkdir(dir.c_str(), 0700) != 0 && errno != EEXIST) return Errno("mkdir " + dir);
-  if (::chmod(dir.c_str(), 0700) != 0) return Errno("chmod " + dir);
-  const std::string tmp = path + ".new";
-  int fd = ::open(tmp.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
-  if (fd < 0) return Errno("open " + tmp);
-  const std::string text = j.dump(2) + "\n";
-  bool ok = ::fchmod(fd, 0600) == 0 &&
-            ::write(fd, text.data(), text.size()) == static_cast<ssize_t>(text.size()) &&
-            ::fsync(fd) == 0;
-  ok = ::close(fd) == 0 && ok;
-  if (!ok || ::rename(tmp.c_str(), path.c_str()) != 0) {
-    Status st = Errno("write " + path);
-    ::unlink(tmp.c_str());
-    return st;
+  if (::mkdir(dir.c_str(), 0700) != 0 && errno != EEXIST) {
+    return Status::Internal(fmt::format("mkdir {}: {}", dir, std::strerror(errno)));
   }
-  return Status::Ok();
+  if (::chmod(dir.c_str(), 0700) != 0) {
+    return Status::Internal(fmt::format("chmod {}: {}", dir, std::strerror(errno)));
+  }
+  return WriteFileAtomically(path, j.dump(2) + "\n", 0600);
 }
 
 }  // namespace

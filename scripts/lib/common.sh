@@ -161,12 +161,17 @@ start_private_nginx() {
   write_private_nginx_conf "$prefix" "$port" "$confdir"
   "$NGINX_BIN" -t -q -p "$prefix" -c "$prefix/nginx.conf" || die "private nginx config invalid"
   "$NGINX_BIN" -p "$prefix" -c "$prefix/nginx.conf" || die "private nginx did not start"
+  wait_for_pid_file "$prefix/nginx.pid" || die "private nginx wrote no pid file in $prefix"
+}
+
+# True once <file> is non-empty (a daemon wrote its pid), waiting up to 5 s.
+wait_for_pid_file() {
   local i
   for ((i = 0; i < 50; i++)); do
-    [[ -s "$prefix/nginx.pid" ]] && return 0
+    [[ -s "$1" ]] && return 0
     sleep 0.1
   done
-  die "private nginx wrote no pid file in $prefix"
+  return 1
 }
 
 stop_private_nginx() {
@@ -180,38 +185,6 @@ stop_private_nginx() {
     sleep 0.1
   done
   kill -9 "$pid" 2>/dev/null || true
-}
-
-# start_private_sshd <dir> <port> <user>: Debian's sshd on 127.0.0.1:<port> with its own host
-# key, config, pid file and log in <dir>, key login for <user> only. stop_private_sshd <dir>.
-start_private_sshd() {
-  local dir="$1" port="$2" user="$3" i
-  mkdir -p "$dir" /run/sshd
-  [[ -e "$dir/host_key" ]] || ssh-keygen -q -t ed25519 -N "" -f "$dir/host_key"
-  cat >"$dir/sshd_config" <<EOF_SSHD
-Port $port
-ListenAddress 127.0.0.1
-HostKey $dir/host_key
-PidFile $dir/sshd.pid
-AuthorizedKeysFile .ssh/authorized_keys
-PasswordAuthentication no
-KbdInteractiveAuthentication no
-UsePAM no
-AllowUsers $user
-StrictModes yes
-EOF_SSHD
-  /usr/sbin/sshd -f "$dir/sshd_config" -E "$dir/sshd.log" || die "sshd did not start (log: $dir/sshd.log)"
-  for ((i = 0; i < 50; i++)); do
-    [[ -s "$dir/sshd.pid" ]] && return 0
-    sleep 0.1
-  done
-  die "sshd wrote no pid file in $dir"
-}
-
-stop_private_sshd() {
-  [[ -s "$1/sshd.pid" ]] || return 0
-  kill "$(cat "$1/sshd.pid")" 2>/dev/null || true
-  rm -f "$1/sshd.pid"
 }
 
 # True if nothing accepts connections on 127.0.0.1:<port>.

@@ -6,12 +6,10 @@
 #include <fmt/format.h>
 #include <gtest/gtest.h>
 #include <pwd.h>
-#include <signal.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
 #include <filesystem>
-#include <fstream>
 
 #include "tests/testing/e2e_fixture.h"
 
@@ -44,31 +42,22 @@ class InstalledHost {
   CommandResult result;
 };
 
-// sshd on 127.0.0.1:<port>, its own host key, config and pid file; stopped by the destructor.
+// scripts/sshd on 127.0.0.1:<port> (its own host key, config and pid file, forwarding and ttys
+// allowed by the config so that refusals come from the keys); stopped by the destructor.
 class PrivateSshd {
  public:
-  explicit PrivateSshd(const std::string& dir, const std::string& user) : dir_(dir) {
+  PrivateSshd(const std::string& dir, const std::string& user) : dir_(dir) {
     port = FreeLoopbackPort();
-    ::mkdir("/run/sshd", 0755);  // privilege separation directory
-    RunCommand({"/usr/bin/ssh-keygen", "-q", "-t", "ed25519", "-N", "", "-f", dir + "/host_key"});
-    std::ofstream(dir + "/sshd_config") << fmt::format(
-        "Port {}\nListenAddress 127.0.0.1\nHostKey {}/host_key\nPidFile {}/sshd.pid\n"
-        "AuthorizedKeysFile .ssh/authorized_keys\nPasswordAuthentication no\n"
-        "KbdInteractiveAuthentication no\nUsePAM no\nAllowUsers {}\nStrictModes yes\n"
-        "AllowTcpForwarding yes\nPermitTTY yes\n",
-        port, dir, dir, user);
-    started = RunCommand({"/usr/sbin/sshd", "-f", dir + "/sshd_config", "-E", dir + "/sshd.log"});
+    started = RunCommand({Script(), "start", dir, std::to_string(port), user});
   }
-  ~PrivateSshd() {
-    std::string pid = testutil::ReadFileOr(dir_ + "/sshd.pid");
-    if (!pid.empty()) ::kill(std::stoi(pid), SIGTERM);
-  }
+  ~PrivateSshd() { RunCommand({Script(), "stop", dir_}); }
   std::string log() const { return testutil::ReadFileOr(dir_ + "/sshd.log"); }
 
   int port = 0;
   CommandResult started;
 
  private:
+  static std::string Script() { return std::string(DOKKUD_SOURCE_DIR) + "/scripts/sshd"; }
   std::string dir_;
 };
 
