@@ -8,6 +8,7 @@
 #include <sys/un.h>
 #include <unistd.h>
 
+#include <chrono>
 #include <cstring>
 
 #include "controller/control/peer_auth.h"
@@ -15,6 +16,24 @@
 #include "controller/env/log.h"
 
 namespace dokku::control {
+namespace {
+
+// A refused peer may still be writing its request. Closing with that request unread would reset
+// the connection and could make the peer's write fail before it reads why; so the answer is
+// sent first, then what the peer sends is read and dropped until it closes, for at most a second.
+void DrainUntilClosed(int fd) {
+  ::shutdown(fd, SHUT_WR);
+  const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(1);
+  char sink[4096];
+  while (std::chrono::steady_clock::now() < deadline) {
+    pollfd p{fd, POLLIN, 0};
+    if (::poll(&p, 1, 100) < 0) return;
+    if ((p.revents & (POLLIN | POLLHUP | POLLERR)) == 0) continue;
+    if (::read(fd, sink, sizeof sink) <= 0) return;
+  }
+}
+
+}  // namespace
 
 Status ControlServer::Start() {
   sockaddr_un addr{};
@@ -103,6 +122,7 @@ void ControlServer::ServeConnection(Connection* connection) {
     session.Warn(fmt::format(
         "Permission denied: only root and members of the {} group may use dokkud", options_.group));
     session.Exit(1);
+    DrainUntilClosed(fd);
   } else if (StatusOr<Frame> first = ReadFrame(fd);
              first.ok() && first->kind == FrameKind::kRequest) {
     nlohmann::json request = nlohmann::json::parse(first->payload, nullptr, false);

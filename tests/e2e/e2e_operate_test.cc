@@ -6,6 +6,7 @@
 #include <fmt/format.h>
 #include <grp.h>
 #include <gtest/gtest.h>
+#include <poll.h>
 #include <pwd.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
@@ -13,6 +14,7 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include <csignal>
 #include <filesystem>
 #include <thread>
 
@@ -270,8 +272,9 @@ class ScopedUsers {
 };
 
 // The control socket as seen by `user`: the first frame dokkud answers, from a child process
-// that became that user ("" when it could not connect at all).
-std::string AskAs(const std::string& user, const std::string& socket) {
+// that became that user ("" when it could not connect at all). A `late` client waits up to a
+// second for dokkud to speak first before it writes its request, as a slow client would.
+std::string AskAs(const std::string& user, const std::string& socket, bool late = false) {
   int pipefd[2];
   if (::pipe(pipefd) != 0) return "<pipe>";
   pid_t pid = ::fork();
@@ -280,12 +283,18 @@ std::string AskAs(const std::string& user, const std::string& socket) {
     if (pw == nullptr || ::initgroups(user.c_str(), pw->pw_gid) != 0 || ::setgid(pw->pw_gid) != 0 ||
         ::setuid(pw->pw_uid) != 0)
       _exit(2);
+    ::signal(SIGPIPE, SIG_IGN);
     std::string answer;
     int fd = ::socket(AF_UNIX, SOCK_STREAM, 0);
     sockaddr_un addr{};
     addr.sun_family = AF_UNIX;
     std::snprintf(addr.sun_path, sizeof addr.sun_path, "%s", socket.c_str());
-    if (::connect(fd, reinterpret_cast<sockaddr*>(&addr), sizeof addr) == 0 &&
+    const bool connected = ::connect(fd, reinterpret_cast<sockaddr*>(&addr), sizeof addr) == 0;
+    if (connected && late) {
+      pollfd p{fd, POLLIN, 0};
+      (void)::poll(&p, 1, 1000);
+    }
+    if (connected &&
         control::WriteFrame(fd, control::FrameKind::kRequest, R"({"op":"run:list","app":"x"})")
             .ok()) {
       StatusOr<control::Frame> f = control::ReadFrame(fd);
@@ -353,6 +362,8 @@ TEST_F(E2EOperateTest, AGroupMemberOperatesWithoutRootAndOthersAreRefused) {
   ASSERT_EQ(::chmod(state_dir().c_str(), 02771), 0);
   ASSERT_EQ(::chmod(socket.c_str(), 0666), 0);
   EXPECT_TRUE(Contains(AskAs(users.outsider, socket), "Permission denied"));
+  EXPECT_TRUE(Contains(AskAs(users.outsider, socket, /*late=*/true), "Permission denied"))
+      << "a client still writing when it is refused learns why";
   EXPECT_EQ(AskAs(users.member, socket).rfind(" !     ", 0), std::string::npos)
       << "a member gets an answer";
   ASSERT_EQ(::chmod(state_dir().c_str(), 02770), 0);
