@@ -57,7 +57,8 @@ void PrintStatusJson(Context& ctx, const std::vector<ObservedContainer>& cs, Rel
                    {"uptime_seconds", UptimeSeconds(c, now)},
                    {"ip", c.ip},
                    {"port", c.port},
-                   {"host_port", c.host_port}});
+                   {"host_port", c.host_port},
+                   {"node", c.node}});
   }
   ctx.Raw(arr.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace));
 }
@@ -65,9 +66,12 @@ void PrintStatusJson(Context& ctx, const std::vector<ObservedContainer>& cs, Rel
 void PrintStatusTable(Context& ctx, const std::vector<ObservedContainer>& cs, ReleaseTags& tags) {
   const bool host_ports =
       std::any_of(cs.begin(), cs.end(), [](const auto& c) { return c.host_port != 0; });
+  const bool nodes =
+      std::any_of(cs.begin(), cs.end(), [](const auto& c) { return !c.node.empty(); });
   std::vector<std::vector<std::string>> rows = {
       {"NAME", "TYPE", "STATE", "RELEASE", "CONTAINER ID", "UPTIME"}};
   if (host_ports) rows[0].push_back("HOST PORT");
+  if (nodes) rows[0].push_back("NODE");
   const int64_t now = ctx.clock().NowSeconds();
   for (const ObservedContainer& c : cs) {
     std::string state = c.role == "live" ? c.state : fmt::format("{} ({})", c.state, c.role);
@@ -75,6 +79,7 @@ void PrintStatusTable(Context& ctx, const std::vector<ObservedContainer>& cs, Re
     rows.push_back({c.name, c.proctype, state, tags.Get(c.release_id).value_or("-"),
                     ShortId(c.id, 12), up ? FormatUptime(UptimeSeconds(c, now)) : "-"});
     if (host_ports) rows.back().push_back(c.host_port ? std::to_string(c.host_port) : "-");
+    if (nodes) rows.back().push_back(c.node.empty() ? "-" : c.node);
   }
   PrintTable(ctx.out(), rows);
 }

@@ -61,8 +61,10 @@ StatusOr<ReportFlags> AppFlags(Store& store, const std::string& app) {
   f["--ps-can-scale"] = view->can_scale ? "true" : "false";
   f["--running"] = view->running;
   for (const ObservedContainer& c : view->live) {
+    // On a swarm of several nodes the report also says where each task runs.
     f[fmt::format("--status-{}.{}", c.proctype, c.index)] =
-        fmt::format("{} (CID: {})", c.state, c.id.substr(0, 11));
+        c.node.empty() ? fmt::format("{} (CID: {})", c.state, c.id.substr(0, 11))
+                       : fmt::format("{} (CID: {}, node: {})", c.state, c.id.substr(0, 11), c.node);
   }
   return flags;
 }

@@ -3,6 +3,9 @@
 // on the new scheduler, cuts the proxy over, then removes what ran on the old one.
 #include <fmt/format.h>
 
+#include <algorithm>
+#include <iterator>
+
 #include "cli/command_util.h"
 #include "cli/follow.h"
 #include "cli/report.h"
@@ -11,6 +14,10 @@
 namespace dokku {
 namespace {
 
+// selected: which scheduler runs the app. constraints and max-replicas-per-node: where
+// docker-swarm may place its tasks (docker-local ignores them: everything runs on this host).
+constexpr const char* kKeys[] = {"selected", "constraints", "max-replicas-per-node"};
+
 int SchedulerSet(Context& ctx, const Args& args) {
   PropertyArgs a;
   int rc = 0;
@@ -18,8 +25,10 @@ int SchedulerSet(Context& ctx, const Args& args) {
   const bool global = a.global;
   const std::string &app = a.app, &key = a.key, &value = a.value;
   if (key.empty()) return ctx.Fail("No property specified");
-  if (key != "selected") {
-    return ctx.Fail("Invalid property specified, valid properties include: selected");
+  if (std::find(std::begin(kKeys), std::end(kKeys), key) == std::end(kKeys)) {
+    return ctx.Fail(
+        "Invalid property specified, valid properties include: selected, constraints, "
+        "max-replicas-per-node");
   }
   if (!ctx.OpenStore()) return kExitError;
   bool deployed = false;
@@ -42,19 +51,30 @@ int SchedulerSet(Context& ctx, const Args& args) {
   return FollowOne(ctx, *last, Wait{Wait::Kind::kGeneration, app, *gen, std::nullopt});
 }
 
+// What a property computes to when neither the app nor --global sets it.
+std::string DefaultOf(std::string_view key) {
+  if (key == "selected") return std::string(kDefaultScheduler);
+  if (key == "max-replicas-per-node") return std::string(1, '0');
+  return std::string();
+}
+
 StatusOr<ReportFlags> SchedulerFlags(Store& store, const std::string& app) {
-  StatusOr<std::string> global = store.GetProperty("scheduler", kGlobal, "selected");
-  if (!global.ok()) return global.status();
-  const std::string global_or_default = global->empty() ? std::string(kDefaultScheduler) : *global;
-  if (app == kGlobal) {
-    return ReportFlags{{"--scheduler-computed-selected", global_or_default},
-                       {"--scheduler-global-selected", *global}};
+  ReportFlags flags;
+  for (const std::string_view key : kKeys) {
+    StatusOr<std::string> global = store.GetProperty("scheduler", kGlobal, std::string(key));
+    if (!global.ok()) return global.status();
+    const std::string fallback = global->empty() ? DefaultOf(key) : *global;
+    flags[fmt::format("--scheduler-global-{}", key)] = *global;
+    if (app == kGlobal) {
+      flags[fmt::format("--scheduler-computed-{}", key)] = fallback;
+      continue;
+    }
+    StatusOr<std::string> own = store.GetProperty("scheduler", app, std::string(key));
+    if (!own.ok()) return own.status();
+    flags[fmt::format("--scheduler-{}", key)] = *own;
+    flags[fmt::format("--scheduler-computed-{}", key)] = own->empty() ? fallback : *own;
   }
-  StatusOr<std::string> own = store.GetProperty("scheduler", app, "selected");
-  if (!own.ok()) return own.status();
-  return ReportFlags{{"--scheduler-computed-selected", own->empty() ? global_or_default : *own},
-                     {"--scheduler-global-selected", *global},
-                     {"--scheduler-selected", *own}};
+  return flags;
 }
 
 int SchedulerReport(Context& ctx, const Args& args) {
@@ -64,7 +84,8 @@ int SchedulerReport(Context& ctx, const Args& args) {
 
 // Built from the scheduler list before the table below (same translation unit, so in order).
 const std::string kSchedulerSetHelp =
-    "Set or clear a scheduler property for an app (selected: " + SchedulerNameList(" | ") + ")";
+    "Set or clear a scheduler property for an app (selected: " + SchedulerNameList(" | ") +
+    "; constraints, max-replicas-per-node: docker-swarm placement)";
 
 const Command kSchedulerCommands[] = {
     {"scheduler:report", "scheduler:report [<app>|--global] [<flag>]",

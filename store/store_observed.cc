@@ -22,7 +22,7 @@ Status Store::ReplaceContainers(const std::string& app, const std::vector<Observ
         *db_,
         "INSERT OR REPLACE INTO containers (id, app, name, proctype, idx, "
         "release_id, state, role, ip, port, host_port, restart_count, "
-        "started_at, image_id, updated_at) VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)");
+        "started_at, image_id, updated_at, node) VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)");
     for (const ObservedContainer& c : cs) {
       ins.bind(1, c.id);
       ins.bind(2, app);
@@ -39,6 +39,7 @@ Status Store::ReplaceContainers(const std::string& app, const std::vector<Observ
       ins.bind(13, static_cast<int64_t>(c.started_at));
       ins.bind(14, c.image_id);
       ins.bind(15, static_cast<int64_t>(clock_->NowMs()));
+      ins.bind(16, c.node);
       ins.exec();
       ins.reset();
     }
@@ -51,7 +52,7 @@ StatusOr<std::vector<ObservedContainer>> Store::ListContainers(const std::string
   return Guard([&]() -> StatusOr<std::vector<ObservedContainer>> {
     SQLite::Statement q(*db_,
                         "SELECT id, app, name, proctype, idx, release_id, state, role, ip, port, "
-                        "host_port, restart_count, started_at, image_id, updated_at "
+                        "host_port, restart_count, started_at, image_id, updated_at, node "
                         "FROM containers WHERE app = ? ORDER BY proctype, idx, role");
     q.bind(1, app);
     std::vector<ObservedContainer> out;
@@ -72,6 +73,7 @@ StatusOr<std::vector<ObservedContainer>> Store::ListContainers(const std::string
       c.started_at = q.getColumn(12).getInt64();
       c.image_id = q.getColumn(13).getString();
       c.updated_at = q.getColumn(14).getInt64();
+      c.node = q.getColumn(15).getString();
       out.push_back(std::move(c));
     }
     return out;

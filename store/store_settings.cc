@@ -57,6 +57,31 @@ Status ValidateMaxParallel(const std::string& v) {
   return Status::InvalidArgument(
       "Invalid max-parallel value specified, must be an integer from 1 to 1000");
 }
+// scheduler:set constraints: Swarm placement constraints, comma-separated, each
+// `<attribute> ==|!= <value>` over the node attributes Swarm knows.
+Status ValidateConstraints(const std::string& v) {
+  static const std::regex kConstraint(
+      "(node\\.(id|hostname|role|platform\\.os|platform\\.arch)|(node|engine)\\.labels\\.[A-Za-z0-"
+      "9_.-]+)"
+      " *(==|!=) *[A-Za-z0-9_.:/-]+");
+  size_t count = 0;
+  for (const std::string& c : SplitCommaList(v)) {
+    if (!std::regex_match(c, kConstraint)) {
+      return Status::InvalidArgument(fmt::format(
+          "Invalid constraint '{}': expected <attribute>==<value> or <attribute>!=<value> over "
+          "node.id, node.hostname, node.role, node.platform.os, node.platform.arch, "
+          "node.labels.<key> or engine.labels.<key>",
+          c));
+    }
+    if (++count > 20) return Status::InvalidArgument("constraints takes at most 20 entries");
+  }
+  return Status::Ok();
+}
+Status ValidateMaxReplicasPerNode(const std::string& v) {
+  if (ParseInt(v, 0, 1000)) return Status::Ok();
+  return Status::InvalidArgument(
+      "Invalid max-replicas-per-node value specified, must be an integer from 0 to 1000");
+}
 Status ValidateScheduler(const std::string& v) {
   if (IsKnownScheduler(v)) return Status::Ok();
   return Status::InvalidArgument(
@@ -131,6 +156,8 @@ const PropertyRule kRules[] = {
     {"domains", "vhost", false, true, ValidateDomain},
     {"domains", "vhosts", true, false, ValidateDomainList},
     {"scheduler", "selected", true, true, ValidateScheduler},
+    {"scheduler", "constraints", true, true, ValidateConstraints},
+    {"scheduler", "max-replicas-per-node", true, true, ValidateMaxReplicasPerNode},
     {"registry", "image-repo", true, false, ValidateImageRepo},
     {"registry", "push-extra-tags", true, true, ValidateTagList},
     {"registry", "push-on-release", true, true, ValidateBool},

@@ -96,6 +96,7 @@ struct ObservedContainer {
   int64_t started_at = 0;  // unix seconds
   std::string image_id;
   int64_t updated_at = 0;
+  std::string node;  // the swarm node's host name; "" on docker-local (this host)
 };
 
 struct ImageTag {

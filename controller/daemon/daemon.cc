@@ -200,6 +200,16 @@ void Daemon::WorkerLoop() {
 }
 
 void Daemon::OnDockerEvent(const DockerEvent& event) {
+  if (event.type == "node") {
+    // A node went down, came back or was drained: Swarm moves its tasks, and a manager reports
+    // no container events of other nodes, so every swarm app is looked at again (each keeps
+    // requeueing itself until its services converge).
+    StatusOr<std::vector<std::string>> apps = swarm_->ListApps(store_id_);
+    if (apps.ok()) {
+      for (const std::string& app : *apps) queue_.Add(app);
+    }
+    return;
+  }
   if (event.type == "container") {
     auto store = event.attributes.find(kLabelStore);
     if (store == event.attributes.end()) store = event.attributes.find(kLabelSwarmStore);

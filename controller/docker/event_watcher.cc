@@ -41,19 +41,19 @@ void EventWatcher::Stop() {
 }
 
 std::map<std::string, std::vector<std::string>> EventWatcher::Filters() {
-  // One stream for both types keeps one `since` cursor and one reconnect path. A server-side
+  // One stream for all three types keeps one `since` cursor and one reconnect path. A server-side
   // label filter cannot be used: it would also apply to image events, which carry no app label.
   return {
-      {"type", {"container", "image"}},
-      {"event",
-       {"create", "start", "restart", "die", "stop", "kill", "oom", "destroy", "rename", "pause",
-        "unpause", "update", "health_status",                  // containers
-        "tag", "untag", "delete", "import", "load", "pull"}},  // images
+      {"type", {"container", "image", "node"}},
+      // containers: create .. health_status; nodes: update, remove; images: tag .. pull
+      {"event", {"create",  "start",  "restart", "die",     "stop",   "kill",          "oom",
+                 "destroy", "rename", "pause",   "unpause", "update", "health_status", "remove",
+                 "tag",     "untag",  "delete",  "import",  "load",   "pull"}},
   };
 }
 
 bool EventWatcher::Wanted(const DockerEvent& event) {
-  if (event.type == "image") return true;
+  if (event.type == "image" || event.type == "node") return true;
   if (event.type != "container") return false;
   if (!event.attributes.contains(kAppNameLabel)) return false;
   auto role = event.attributes.find(kRoleLabel);

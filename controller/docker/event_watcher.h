@@ -47,11 +47,12 @@ class EventWatcher {
   // hold it for the request timeout). Idempotent.
   void Stop();
 
-  // The server-side filter: container and image events, only the actions dokkud reacts to
-  // (no exec_* noise from health checks).
+  // The server-side filter: container, image and (on a swarm manager) node events, only the
+  // actions dokkud reacts to (no exec_* noise from health checks).
   static std::map<std::string, std::vector<std::string>> Filters();
-  // Client-side filter. Image events all pass (tags of any repository); container events only
-  // for containers labelled com.dokku.app-name, and never for com.dokku.role=probe.
+  // Client-side filter. Image and node events all pass (tags of any repository; a node that
+  // went down, came back or was drained); container events only for containers labelled
+  // com.dokku.app-name, and never for com.dokku.role=probe.
   static bool Wanted(const DockerEvent& event);
 
   // timeNano of the newest event seen (0 before the first).

@@ -39,10 +39,13 @@ static Status LoadProperties(Store* store, AppPass& pass) {
   StatusOr<std::string> extra_domains = store->GetProperty("domains", pass.app, "vhosts");
   StatusOr<std::string> scheduler =
       get("scheduler", pass.app, "selected", kDefaultScheduler.data());
+  StatusOr<std::string> constraints = get("scheduler", pass.app, "constraints", "");
+  StatusOr<std::string> per_node = get("scheduler", pass.app, "max-replicas-per-node", "0");
   StatusOr<std::string> disabled = store->GetProperty("checks", pass.app, "disabled");
   StatusOr<std::string> skipped = store->GetProperty("checks", pass.app, "skipped");
-  for (const auto* s : {&policy, &retire, &wait, &parallel, &domain, &scheduler, &disabled,
-                        &skipped, &start_cmd, &dockerfile_cmd, &extra_domains}) {
+  for (const auto* s :
+       {&policy, &retire, &wait, &parallel, &domain, &scheduler, &disabled, &skipped, &start_cmd,
+        &dockerfile_cmd, &extra_domains, &constraints, &per_node}) {
     if (!s->ok()) return s->status();
   }
   StatusOr<std::vector<StorageMount>> mounts = store->ListStorageMounts(pass.app);
@@ -63,6 +66,8 @@ static Status LoadProperties(Store* store, AppPass& pass) {
   pass.domain = *domain;
   pass.extra_domains = SplitCommaList(*extra_domains);
   pass.scheduler = *scheduler;
+  pass.swarm_constraints = SplitCommaList(*constraints);
+  pass.swarm_max_replicas_per_node = SettingInt(*per_node, 0);
   pass.checks_disabled = SplitCommaList(*disabled);
   pass.checks_skipped = SplitCommaList(*skipped);
   return Status::Ok();

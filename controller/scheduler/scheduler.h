@@ -70,6 +70,9 @@ struct AppPass {
   std::vector<std::string> urls;             // "Application deployed:" lines (proxied apps)
 
   std::string scheduler = std::string(kDefaultScheduler);  // the selected one
+  // docker-swarm placement (scheduler:set constraints / max-replicas-per-node; 0: no limit).
+  std::vector<std::string> swarm_constraints;
+  int swarm_max_replicas_per_node = 0;
   std::string failure;  // the pass's terminal failure, reported to the CLI
 
   // Web endpoints by scheduler. The proxy serves their union, so a switch proxies to both sides

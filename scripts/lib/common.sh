@@ -15,7 +15,7 @@ DOKKUD_PACKAGES=(
   libgtest-dev libgmock-dev
   docker.io nginx libnginx-mod-http-lua busybox-static sqlite3 curl tar
   clang clang-format libclang-rt-14-dev systemd docker-compose hyperfine jq
-  openssh-server openssh-client git docker-registry
+  openssh-server openssh-client git docker-registry socat iproute2 iptables
 )
 
 info() { printf -- '-----> %s\n' "$*"; }
@@ -286,4 +286,41 @@ import_busybox_image() {
   local rc=$?
   rm -rf "$tmp"
   return $rc
+}
+
+# start_demo_dokkud <dokkud> <dir> <nginx port> [flags...]: dokkud for a demo, its state in
+# <dir>/state, proxying through the private nginx of <dir>/nginx (start_private_nginx) on
+# 127.0.0.1:<port>; log <dir>/dokkud.log, pid <dir>/dokkud.pid.
+start_demo_dokkud() {
+  local dokkud="$1" dir="$2" port="$3"
+  shift 3
+  info "Starting dokkud (log: $dir/dokkud.log)"
+  "$dokkud" "$@" \
+    --state-dir "$dir/state" \
+    --docker-host unix:///var/run/docker.sock \
+    --proxy nginx \
+    --nginx-conf-dir "$dir/nginx/conf.d" \
+    --nginx-test-cmd "$NGINX_BIN -t -q -p $dir/nginx -c $dir/nginx/nginx.conf" \
+    --nginx-reload-cmd "$NGINX_BIN -s reload -p $dir/nginx -c $dir/nginx/nginx.conf" \
+    --proxy-listen "127.0.0.1:$port" \
+    --nginx-control-socket "$dir/control/nginx.sock" \
+    --log-level info \
+    >>"$dir/dokkud.log" 2>&1 </dev/null &
+  echo $! >"$dir/dokkud.pid"
+  sleep 1
+  kill -0 "$(cat "$dir/dokkud.pid")" 2>/dev/null || die "dokkud exited right after starting"
+}
+
+# stop_demo_dokkud <dir>: SIGTERM to the dokkud of start_demo_dokkud, SIGKILL after 30 s.
+stop_demo_dokkud() {
+  local pidfile="$1/dokkud.pid" pid i
+  [[ -s "$pidfile" ]] || return 0
+  pid="$(cat "$pidfile")"
+  kill -TERM "$pid" 2>/dev/null || return 0
+  for ((i = 0; i < 300; i++)); do
+    kill -0 "$pid" 2>/dev/null || break
+    sleep 0.1
+  done
+  kill -9 "$pid" 2>/dev/null || true
+  rm -f "$pidfile"
 }

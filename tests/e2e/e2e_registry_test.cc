@@ -6,6 +6,7 @@
 #include <signal.h>
 
 #include "tests/testing/e2e_fixture.h"
+#include "tests/testing/private_registry.h"
 #include "tests/testing/swarm_guard.h"
 
 namespace dokku::e2e {
@@ -14,46 +15,11 @@ namespace {
 using testutil::CommandResult;
 using testutil::RunCommand;
 
-std::string Trimmed(std::string s) {
-  while (!s.empty() && (s.back() == '\n' || s.back() == ' ')) s.pop_back();
-  return s;
-}
-
 CommandResult Docker(const std::vector<std::string>& args) {
   std::vector<std::string> argv = {"/usr/bin/docker"};
   argv.insert(argv.end(), args.begin(), args.end());
   return RunCommand(argv);
 }
-
-// scripts/registry on 127.0.0.1:<port> with its storage in a temporary directory.
-class PrivateRegistry {
- public:
-  PrivateRegistry() : port(FreeLoopbackPort()) { Start(); }
-  ~PrivateRegistry() { Stop(); }
-  void Start() { started = RunCommand({Script(), "start", dir_.path(), std::to_string(port)}); }
-  void Stop() { RunCommand({Script(), "stop", dir_.path()}); }
-  std::string address() const { return fmt::format("127.0.0.1:{}", port); }
-
-  int port;
-  CommandResult started;
-
- private:
-  static std::string Script() { return std::string(DOKKUD_SOURCE_DIR) + "/scripts/registry"; }
-  testutil::TempDir dir_;
-};
-
-// Removes the digest references (repo@sha256:...) this node holds for `repo`: the pushes and
-// the swarm tasks leave them, and removing the app's tags does not.
-struct DigestCleanup {
-  ~DigestCleanup() {
-    for (const std::string& ref : testutil::NonEmptyLines(
-             Docker({"images", "--digests", "--format", "{{.Repository}}@{{.Digest}}", repo})
-                 .out)) {
-      if (ref.find("@sha256:") != std::string::npos) Docker({"rmi", "-f", ref});
-    }
-  }
-  std::string repo;
-};
 
 class E2ERegistryTest : public E2ETest {};
 
@@ -90,9 +56,10 @@ TEST_F(E2ERegistryTest, SwarmReleasesArePushedAndRunByDigest) {
   EXPECT_EQ(testutil::FileMode(state_dir() + "/registry"), 0700);
 
   auto service_image = [&] {
-    return Trimmed(Docker({"service", "inspect", "-f", "{{.Spec.TaskTemplate.ContainerSpec.Image}}",
-                           app + "-web"})
-                       .out);
+    return testutil::TrimTrailing(
+        Docker({"service", "inspect", "-f", "{{.Spec.TaskTemplate.ContainerSpec.Image}}",
+                app + "-web"})
+            .out);
   };
   const std::string host = app + ".dokku.test";
   auto serves = [&](const std::string& body) {
@@ -114,7 +81,7 @@ TEST_F(E2ERegistryTest, SwarmReleasesArePushedAndRunByDigest) {
                         fmt::format("http://{}/v2/dokku/{}/tags/list", registry.address(), app)})
                 .out.find("\"1\""),
             std::string::npos);
-  EXPECT_EQ(Trimmed(Docker({"images", "-q", repo + ":1"}).out), "");
+  EXPECT_EQ(testutil::TrimTrailing(Docker({"images", "-q", repo + ":1"}).out), "");
 
   CommandResult v2;
   ASSERT_NO_FATAL_FAILURE(DokkuOk({"tags:deploy", app, "v2"}, &v2));

@@ -28,11 +28,6 @@ using testutil::RunDocker;
 using testutil::SwarmGuard;
 using testutil::TestImage;
 
-std::string Trim(std::string s) {
-  while (!s.empty() && (s.back() == '\n' || s.back() == ' ')) s.pop_back();
-  return s;
-}
-
 class E2ESwarmTest : public ::testing::Test {
  protected:
   void SetUp() override {
@@ -119,7 +114,7 @@ TEST_F(E2ESwarmTest, DeployScaleRestartRollbackRemoveBesideALocalContainer) {
                  "--label", "com.dokkud.store=" + store_, "--label", "com.dokku.dyno=web.1", "-e",
                  "PORT=5000", image_id_});
   ASSERT_EQ(local.exit_code, 0) << local.Describe();
-  const std::string local_id = Trim(local.out);
+  const std::string local_id = testutil::TrimTrailing(local.out);
   const std::string local_started =
       RunDocker({"inspect", "-f", "{{.State.StartedAt}}", local_id}).out;
 
@@ -217,7 +212,9 @@ TEST_F(E2ESwarmTest, DeployScaleRestartRollbackRemoveBesideALocalContainer) {
       60000, 500));
 
   // The docker-local container never noticed.
-  EXPECT_EQ(Trim(RunDocker({"inspect", "-f", "{{.State.Running}}", local_id}).out), "true");
+  EXPECT_EQ(
+      testutil::TrimTrailing(RunDocker({"inspect", "-f", "{{.State.Running}}", local_id}).out),
+      "true");
   EXPECT_EQ(RunDocker({"inspect", "-f", "{{.State.StartedAt}}", local_id}).out, local_started);
 }
 
@@ -230,9 +227,10 @@ TEST_F(E2ESwarmTest, RoutingMeshPortIsReadBack) {
   ASSERT_EQ(observed_.web_upstreams.size(), 1u);
   const Upstream mesh = observed_.web_upstreams[0];
   EXPECT_EQ(mesh.ip, "127.0.0.1");
-  EXPECT_EQ(Trim(RunDocker({"service", "inspect", "-f",
-                            "{{(index .Endpoint.Ports 0).PublishedPort}}", app_ + "-web"})
-                     .out),
+  EXPECT_EQ(testutil::TrimTrailing(
+                RunDocker({"service", "inspect", "-f",
+                           "{{(index .Endpoint.Ports 0).PublishedPort}}", app_ + "-web"})
+                    .out),
             std::to_string(mesh.port));
   ASSERT_EQ(observed_.containers.size(), 1u);
   EXPECT_EQ(observed_.containers[0].host_port, mesh.port);

@@ -111,6 +111,11 @@ std::string ImagePath(const std::string& key) {
 
 }  // namespace
 
+std::string TrimTrailing(std::string s) {
+  while (!s.empty() && (s.back() == '\n' || s.back() == ' ')) s.pop_back();
+  return s;
+}
+
 std::vector<std::string> NonEmptyLines(const std::string& s) {
   std::vector<std::string> lines;
   std::istringstream in(s);

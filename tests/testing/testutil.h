@@ -197,6 +197,8 @@ std::string HttpGet(const std::string& host_port, const std::string& path,
 
 // The lines of `text` without their newlines, empty lines dropped.
 std::vector<std::string> NonEmptyLines(const std::string& text);
+// `s` without its trailing newlines and spaces (a command's one-line answer).
+std::string TrimTrailing(std::string s);
 
 // Small file helpers; ReadFileOr returns "" when the file cannot be read.
 std::string ReadFileOr(const std::string& path);

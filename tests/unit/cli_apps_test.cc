@@ -523,12 +523,48 @@ TEST_F(CliAppsTest, PsSetStartCommandsAndSkipDeploy) {
 }
 
 TEST_F(CliAppsTest, SchedulerGlobalUnsetAndDomainsGlobal) {
+  ASSERT_EQ(h_.Run({"apps:create", "myapp"}).rc, 0);
   RunCases({
       {{"scheduler:set", "--global", "selected", "docker-local"},
        0,
        "=====> Setting selected to docker-local\n",
        ""},
       {{"scheduler:set", "--global", "selected"}, 0, "=====> Unsetting selected\n", ""},
+      {{"scheduler:set", "myapp", "constraints", "node.role==worker,node.labels.zone!=b"},
+       0,
+       "=====> Setting constraints to node.role==worker,node.labels.zone!=b\n",
+       ""},
+      {{"scheduler:report", "myapp", "--scheduler-computed-constraints"},
+       0,
+       "node.role==worker,node.labels.zone!=b\n",
+       ""},
+      {{"scheduler:set", "myapp", "constraints", "role=worker"},
+       1,
+       "",
+       " !     Invalid constraint 'role=worker': expected <attribute>==<value> or "
+       "<attribute>!=<value> over node.id, node.hostname, node.role, node.platform.os, "
+       "node.platform.arch, node.labels.<key> or engine.labels.<key>\n"},
+      {{"scheduler:report", "myapp", "--scheduler-constraints"},
+       0,
+       "node.role==worker,node.labels.zone!=b\n",
+       ""},
+      {{"scheduler:set", "myapp", "max-replicas-per-node", "-1"},
+       1,
+       "",
+       " !     Invalid max-replicas-per-node value specified, must be an integer from 0 to 1000\n"},
+      {{"scheduler:set", "myapp", "max-replicas-per-node", "2"},
+       0,
+       "=====> Setting max-replicas-per-node to 2\n",
+       ""},
+      {{"scheduler:report", "--global", "--scheduler-computed-max-replicas-per-node"},
+       0,
+       "0\n",
+       ""},
+      {{"scheduler:set", "myapp", "placement", "x"},
+       1,
+       "",
+       " !     Invalid property specified, valid properties include: selected, constraints, "
+       "max-replicas-per-node\n"},
       {{"scheduler:report", "--global", "--scheduler-global-selected"}, 0, "\n", ""},
       {{"domains:report", "--global"},
        0,

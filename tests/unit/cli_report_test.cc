@@ -146,6 +146,11 @@ TEST_F(CliReportTest, PsReportStates) {
   EXPECT_EQ(flag("mixed", "--processes"), "2\n");
   EXPECT_EQ(flag("mixed", "--status-worker.1"), "exited (CID: b1)\n");
   EXPECT_EQ(h_.Run({"ps:report", "mixed", "--status-web.2"}).rc, 1);  // retiring: not a live slot
+  // A swarm task names the node it runs on.
+  ObservedContainer task = CliHarness::Container("mixed", "web", 1, "a1");
+  task.node = "node2";
+  ASSERT_OK(h_.daemon().ReplaceContainers("mixed", {task}));
+  EXPECT_EQ(flag("mixed", "--status-web.1"), "running (CID: a1, node: node2)\n");
   rel.dokku_scale = "web=1";
   ASSERT_OK(h_.daemon().UpdateRelease(rel));
   EXPECT_EQ(flag("mixed", "--ps-can-scale"), "false\n");

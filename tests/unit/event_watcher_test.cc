@@ -92,7 +92,7 @@ class EventWatcherTest : public ::testing::Test {
   std::unique_ptr<EventWatcher> watcher_;  // declared last: stopped before the fakes go
 };
 
-TEST_F(EventWatcherTest, ForwardsAppContainersAndImagesOnly) {
+TEST_F(EventWatcherTest, ForwardsAppContainersImagesAndNodesOnly) {
   StartWatcher();
   ASSERT_TRUE(docker_.WaitForCalls("events", 1));
   docker_.PushEvent(ContainerEvent("start", "c1", 100));
@@ -101,12 +101,14 @@ TEST_F(EventWatcherTest, ForwardsAppContainersAndImagesOnly) {
       ContainerEvent("create", "probe", 102, {{kAppNameLabel, "blog"}, {kRoleLabel, "probe"}}));
   docker_.PushEvent(DockerEvent{"image", "tag", "sha256:1", {{"name", "dokku/blog:v1"}}, 103});
   docker_.PushEvent(DockerEvent{"network", "connect", "n1", {}, 104});
-  docker_.PushEvent(ContainerEvent("die", "c1", 105));
+  docker_.PushEvent(DockerEvent{"node", "update", "node-2", {{"state.new", "down"}}, 105});
+  docker_.PushEvent(ContainerEvent("die", "c1", 106));
 
-  ASSERT_TRUE(recorder_.WaitEvents(3));
+  ASSERT_TRUE(recorder_.WaitEvents(4));
   watcher_->Stop();
-  EXPECT_EQ(recorder_.events(), (std::vector<std::string>{"start c1", "tag sha256:1", "die c1"}));
-  EXPECT_EQ(watcher_->last_time_nano(), 105);
+  EXPECT_EQ(recorder_.events(),
+            (std::vector<std::string>{"start c1", "tag sha256:1", "update node-2", "die c1"}));
+  EXPECT_EQ(watcher_->last_time_nano(), 106);
   EXPECT_EQ(recorder_.reconnects(), 0) << "the first connection is not a reconnect";
 }
 

@@ -242,11 +242,15 @@ TEST_F(SwarmClientTest, InspectOfAMissingServiceIsNotFound) {
   EXPECT_EQ(st.message(), "service nosuch not found");
 }
 
+// A service as GET /services/{id} answers it, around an encoded spec.
+StatusOr<SwarmService> DecodeEncoded(const std::string& encoded_spec) {
+  return DecodeService(R"({"ID":"x","Version":{"Index":1},"Spec":)" + encoded_spec + "}");
+}
+
 TEST_F(SwarmClientTest, EncodedSpecDecodesToTheSameSpec) {
   StatusOr<std::string> encoded = EncodeServiceSpec(SampleSpec());
   ASSERT_OK(encoded);
-  StatusOr<SwarmService> decoded =
-      DecodeService(R"({"ID":"x","Version":{"Index":1},"Spec":)" + *encoded + "}");
+  StatusOr<SwarmService> decoded = DecodeEncoded(*encoded);
   ASSERT_OK(decoded);
   EXPECT_EQ(decoded->spec, SampleSpec());
 }
@@ -264,11 +268,27 @@ TEST_F(SwarmClientTest, MountsAndResourcesRoundTrip) {
                           R"("Reservations":{"MemoryBytes":33554432}})"),
             std::string::npos)
       << *encoded;
-  StatusOr<SwarmService> decoded =
-      DecodeService(R"({"ID":"x","Version":{"Index":1},"Spec":)" + *encoded + "}");
+  StatusOr<SwarmService> decoded = DecodeEncoded(*encoded);
   ASSERT_OK(decoded);
   EXPECT_EQ(decoded->spec, spec);
   EXPECT_EQ(EncodeServiceSpec(SampleSpec())->find("Resources"), std::string::npos);
+}
+
+TEST_F(SwarmClientTest, PlacementRoundTrips) {
+  SwarmServiceSpec spec = SampleSpec();
+  spec.constraints = {"node.role==worker", "node.labels.tier!=db"};
+  spec.max_replicas_per_node = 2;
+  StatusOr<std::string> encoded = EncodeServiceSpec(spec);
+  ASSERT_OK(encoded);
+  EXPECT_NE(encoded->find(R"("Placement":{"Constraints":["node.role==worker",)"
+                          R"("node.labels.tier!=db"],"MaxReplicas":2})"),
+            std::string::npos)
+      << *encoded;
+  StatusOr<SwarmService> decoded = DecodeEncoded(*encoded);
+  ASSERT_OK(decoded);
+  EXPECT_EQ(decoded->spec, spec);
+  EXPECT_EQ(EncodeServiceSpec(SampleSpec())->find("Placement"), std::string::npos)
+      << "no placement unless one is set";
 }
 
 TEST_F(SwarmClientTest, ListFiltersByLabel) {

@@ -111,6 +111,24 @@ TEST(SwarmSpecTest, MountsAndResourcesGoIntoTheTaskTemplate) {
   EXPECT_NE(plain->labels.at(kLabelSwarmSpec), spec->labels.at(kLabelSwarmSpec));
 }
 
+TEST(SwarmSpecTest, PlacementGoesToEveryServiceAndChangesTheSpec) {
+  SwarmDesired d = Desired();
+  d.constraints = {"node.role==worker"};
+  d.max_replicas_per_node = 1;
+  std::string note;
+  for (const SwarmProc& proc : d.procs) {
+    StatusOr<SwarmServiceSpec> spec = BuildServiceSpec(d, proc, &note);
+    ASSERT_OK(spec);
+    EXPECT_EQ(spec->constraints, std::vector<std::string>{"node.role==worker"}) << proc.proctype;
+    EXPECT_EQ(spec->max_replicas_per_node, 1);
+    StatusOr<SwarmServiceSpec> plain = BuildServiceSpec(Desired(), proc, &note);
+    ASSERT_OK(plain);
+    EXPECT_TRUE(plain->constraints.empty());
+    EXPECT_NE(plain->labels.at(kLabelSwarmSpec), spec->labels.at(kLabelSwarmSpec))
+        << "moving tasks is a spec change";
+  }
+}
+
 TEST(SwarmSpecTest, ProcessTypeBecomesAReplicatedService) {
   SwarmDesired d = Desired();
   std::string note;
@@ -374,6 +392,7 @@ TEST_F(SwarmSchedulerTest, DeployCreatesOneServicePerProcessType) {
     EXPECT_EQ(c.release_id, 7);
     EXPECT_EQ(c.image_id, "sha256:img1");
     EXPECT_THAT(c.id, ::testing::StartsWith("ctr"));
+    EXPECT_EQ(c.node, "fake") << "the host name of the task's node";
   }
   EXPECT_EQ(observed_.containers[0].port, 5000);
   EXPECT_EQ(observed_.containers[0].host_port, 32768);  // the IPv4 binding of the task

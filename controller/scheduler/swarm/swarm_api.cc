@@ -93,6 +93,8 @@ SwarmServiceSpec DecodeSpec(const json& spec) {
   s.restart_condition = Str(Get(task, "RestartPolicy"), "Condition");
   s.restart_max_attempts = Int(Get(task, "RestartPolicy"), "MaxAttempts");
   s.force_update = Unsigned(task, "ForceUpdate");
+  s.constraints = StrList(Get(task, "Placement"), "Constraints");
+  s.max_replicas_per_node = Int(Get(task, "Placement"), "MaxReplicas");
   s.replicas = SmallInt(Path(spec, {"Mode", "Replicated"}), "Replicas");
   s.update = DecodePolicy(Get(spec, "UpdateConfig"));
   s.rollback = DecodePolicy(Get(spec, "RollbackConfig"));
@@ -203,6 +205,8 @@ json TaskTemplateJson(const SwarmServiceSpec& s) {
   if (s.limit_memory != 0) task["Resources"]["Limits"]["MemoryBytes"] = s.limit_memory;
   if (s.limit_nano_cpus != 0) task["Resources"]["Limits"]["NanoCPUs"] = s.limit_nano_cpus;
   if (s.reserve_memory != 0) task["Resources"]["Reservations"]["MemoryBytes"] = s.reserve_memory;
+  if (!s.constraints.empty()) task["Placement"]["Constraints"] = s.constraints;
+  if (s.max_replicas_per_node > 0) task["Placement"]["MaxReplicas"] = s.max_replicas_per_node;
   return task;
 }
 

@@ -70,9 +70,11 @@ struct SwarmServiceSpec {
   int64_t limit_nano_cpus = 0;
   int64_t reserve_memory = 0;
   // TaskTemplate
-  std::string restart_condition = "any";  // none | on-failure | any
-  int64_t restart_max_attempts = 0;       // 0: unlimited
-  uint64_t force_update = 0;              // changing it alone restarts every task
+  std::string restart_condition = "any";      // none | on-failure | any
+  int64_t restart_max_attempts = 0;           // 0: unlimited
+  uint64_t force_update = 0;                  // changing it alone restarts every task
+  std::vector<std::string> constraints = {};  // Placement.Constraints
+  int64_t max_replicas_per_node = 0;          // Placement.MaxReplicas (0: none)
   // Service
   int replicas = 0;
   SwarmUpdatePolicy update;

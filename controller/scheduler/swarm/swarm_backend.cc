@@ -40,6 +40,8 @@ SwarmDesired SwarmBackend::DesiredOf(AppPass& pass) const {
   d.checks = pass.checks;
   d.default_wait_s = pass.default_wait;
   d.web_port = pass.web_port;
+  d.constraints = pass.swarm_constraints;
+  d.max_replicas_per_node = pass.swarm_max_replicas_per_node;
   for (const auto& [key, value] : pass.env) d.env.push_back(key + "=" + value);
   d.generation = pass.generation;
   for (const DesiredProc& p : pass.desired.procs) {

@@ -90,6 +90,21 @@ StatusOr<std::vector<Upstream>> SwarmScheduler::WebUpstreams(
 Status SwarmScheduler::Fill(const std::string& app, const std::vector<ServiceTasks>& snapshot,
                             SwarmObserved* observed) {
   observed->converged = true;
+  // Node host names for the report, listed once and only when some task is there to name; a
+  // failed listing leaves them blank rather than failing the observation.
+  std::map<std::string, std::string> node_names;
+  bool nodes_listed = false;
+  auto node_name = [&](const std::string& node_id) {
+    if (!nodes_listed) {
+      nodes_listed = true;
+      StatusOr<std::vector<SwarmNode>> nodes = api_->ListNodes();
+      if (nodes.ok()) {
+        for (const SwarmNode& n : *nodes) node_names[n.id] = n.hostname;
+      }
+    }
+    auto it = node_names.find(node_id);
+    return it == node_names.end() ? std::string() : it->second;
+  };
   for (const ServiceTasks& st : snapshot) {
     const SwarmService& s = st.service;
     const std::string proc = SwarmLabel(s.spec.labels, kLabelProcType);
@@ -135,6 +150,7 @@ Status SwarmScheduler::Fill(const std::string& app, const std::vector<ServiceTas
       c.started_at = t.state == "running" ? t.status_at : 0;
       c.image_id = t.image;
       c.updated_at = t.updated_at;
+      c.node = node_name(t.node_id);
       observed->containers.push_back(std::move(c));
     }
   }

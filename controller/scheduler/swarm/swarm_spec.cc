@@ -269,6 +269,8 @@ StatusOr<SwarmServiceSpec> BuildServiceSpec(const SwarmDesired& desired, const S
   spec.limit_memory = proc.memory;
   spec.limit_nano_cpus = proc.nano_cpus;
   spec.reserve_memory = proc.memory_reservation;
+  spec.constraints = desired.constraints;
+  spec.max_replicas_per_node = std::max(desired.max_replicas_per_node, 0);
   spec.stop_grace_ns = static_cast<int64_t>(std::max(desired.stop_timeout_s, 0)) * kNanos;
   DOKKU_RETURN_IF_ERROR(RestartPolicyFor(desired.restart_policy, &spec));
   spec.force_update = static_cast<uint64_t>(std::max<int64_t>(proc.restart_generation, 0));

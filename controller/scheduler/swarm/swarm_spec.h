@@ -72,6 +72,10 @@ struct SwarmDesired {
   // specs); a new generation (any user action) tries again.
   int64_t generation = 0;
   SwarmPublish web_publish = SwarmPublish::kHost;
+  // TaskTemplate.Placement of every service: constraints (e.g. node.role==worker) and the most
+  // tasks of one service on one node (0: no limit).
+  std::vector<std::string> constraints = {};
+  int max_replicas_per_node = 0;
   // The image has /bin/sh, wget and grep (busybox or coreutils) for the CHECKS healthcheck.
   bool healthcheck_tools = true;
   // Called while Apply waits, whenever the set of running web tasks' addresses changes, so the
